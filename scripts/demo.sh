@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The demo: four Debian containers with systemd (groundwork-lb, groundwork-app1,
+# groundwork-app2, groundwork-db) on the private Docker network groundwork-demo,
+# configured by playbooks/site.yml with inventories/demo/. Safe to re-run: a second
+# run converges with nothing changed.
+#
+# Usage: scripts/demo.sh [up]     create (when missing) and configure the demo
+#        scripts/demo.sh down     remove the containers, the network and the demo key
+#   GW_DEMO_RELEASE=13            Debian release of the containers (default 12)
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source=scripts/lib/images.sh
+. "$GW_ROOT/scripts/lib/images.sh"
+
+NETWORK=groundwork-demo
+HOSTS=(groundwork-lb groundwork-app1 groundwork-app2 groundwork-db)
+RELEASE="${GW_DEMO_RELEASE:-12}"
+DEMO_DIR="$GW_ROOT/.demo"
+
+container_state() { docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null || echo absent; }
+
+start_containers() {
+  docker network inspect "$NETWORK" >/dev/null 2>&1 \
+    || docker network create --label org.groundwork.demo=1 "$NETWORK" >/dev/null
+  local host
+  for host in "${HOSTS[@]}"; do
+    case "$(container_state "$host")" in
+      running) ;;
+      absent)
+        log "Creating container $host (Debian $RELEASE)"
+        # systemd as PID 1 with the settings that work on this engine (ENVIRONMENT.md)
+        docker run -d --name "$host" --hostname "$host" --network "$NETWORK" \
+          --label org.groundwork.demo=1 \
+          --cap-add SYS_ADMIN --cap-add NET_ADMIN --cgroupns host \
+          -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+          --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
+          --stop-signal SIGRTMIN+3 \
+          "$GW_IMAGE_REPO:$RELEASE" /lib/systemd/systemd >/dev/null
+        ;;
+      *) docker start "$host" >/dev/null ;;
+    esac
+  done
+  for host in "${HOSTS[@]}"; do
+    local state
+    state="$(docker exec "$host" timeout 60 systemctl is-system-running --wait 2>/dev/null || true)"
+    case "$state" in
+      running | degraded) ;;
+      *) die "systemd in $host did not come up (state: '${state}')" ;;
+    esac
+  done
+}
+
+# The demo's admin user logs in with this key (inventories/demo/group_vars/all.yml).
+ensure_demo_key() {
+  mkdir -p "$DEMO_DIR"
+  chmod 0700 "$DEMO_DIR"
+  [ -f "$DEMO_DIR/id_ed25519" ] && return 0
+  have ssh-keygen || apt_install openssh-client
+  ssh-keygen -q -t ed25519 -N '' -C groundwork-demo -f "$DEMO_DIR/id_ed25519"
+}
+
+up() {
+  ensure_venv
+  ensure_collection_link
+  ensure_docker
+  ensure_images "$RELEASE"
+  activate_venv
+  ensure_demo_key
+  start_containers
+  log "Applying playbooks/site.yml to inventories/demo"
+  local log_file="$DEMO_DIR/site.log"
+  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/site.yml) | tee "$log_file"
+  local rc="${PIPESTATUS[0]}"
+  [ "$rc" -eq 0 ] || die "playbooks/site.yml failed (exit $rc); full output in $log_file"
+  (cd "$GW_ROOT" && ANSIBLE_CALLBACKS_ENABLED='' ANSIBLE_DISPLAY_OK_HOSTS=false ANSIBLE_DISPLAY_SKIPPED_HOSTS=false \
+    ansible-playbook -i inventories/demo scripts/demo/summary.yml \
+    -e "__gw_demo_log=$log_file" -e "__gw_demo_dir=$DEMO_DIR")
+}
+
+down() {
+  local host
+  for host in "${HOSTS[@]}"; do
+    if [ "$(container_state "$host")" != absent ]; then
+      log "Removing container $host"
+      docker rm -f "$host" >/dev/null
+    fi
+  done
+  if docker network inspect "$NETWORK" >/dev/null 2>&1; then
+    docker network rm "$NETWORK" >/dev/null
+  fi
+  rm -rf "$DEMO_DIR"
+  log "Demo removed"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  *) die "usage: $0 [up|down]" ;;
+esac

@@ -1,0 +1,160 @@
+# shellcheck shell=bash
+# Shared helpers for the set-up, demo and test scripts. Sourced, never executed.
+#
+# Everything here is idempotent: each ensure_* function checks first and only does
+# work when something is missing, so the two README commands are safe to re-run.
+
+set -euo pipefail
+
+GW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+GW_VENV="${GW_VENV:-$GW_ROOT/.venv}"
+GW_DEBIAN_MIRROR="${GW_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+GW_DEBIAN_SECURITY_MIRROR="${GW_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+GW_DOCKER_WAIT="${GW_DOCKER_WAIT:-60}"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Install Debian packages when we are root on a Debian-like system; otherwise explain.
+apt_install() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if ! is_root || ! have apt-get; then
+    die "missing packages: ${missing[*]} (install them, or run as root on Debian)"
+  fi
+  log "Installing Debian packages: ${missing[*]}"
+  # apt-get update once per invocation: package lists on a fresh machine are empty.
+  if [ -z "${__GW_APT_UPDATED:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    __GW_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------
+# Python virtual environment with pinned tools (requirements-dev.txt)
+# ---------------------------------------------------------------------------------------
+pick_python() {
+  local candidate
+  for candidate in "${GW_PYTHON:-}" python3.11 python3.12 python3.13 python3; do
+    [ -n "$candidate" ] || continue
+    have "$candidate" || continue
+    if "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+ensure_venv() {
+  local req="$GW_ROOT/requirements-dev.txt"
+  local stamp="$GW_VENV/.requirements.sha256"
+  local want
+  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [ -x "$GW_VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  local py
+  py="$(pick_python)" || {
+    apt_install python3 python3-venv
+    py="$(pick_python)" || die "Python 3.11 or newer is required"
+  }
+  if [ ! -x "$GW_VENV/bin/python" ]; then
+    log "Creating virtual environment $GW_VENV with $py"
+    if ! "$py" -m venv "$GW_VENV" 2>/dev/null; then
+      rm -rf "$GW_VENV"
+      # Debian's python3 ships venv without ensurepip until python3-venv is installed.
+      apt_install python3-venv
+      "$py" -m venv "$GW_VENV"
+    fi
+  fi
+  log "Installing pinned Python packages from requirements-dev.txt"
+  "$GW_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$GW_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+  printf '%s\n' "$want" >"$stamp"
+}
+
+# Make the working tree resolve as the collection groundwork.server: ansible.cfg points
+# collections_path at .collections/, which holds a link back to the repository root.
+ensure_collection_link() {
+  local dir="$GW_ROOT/.collections/ansible_collections/groundwork"
+  mkdir -p "$dir"
+  if [ "$(readlink "$dir/server" 2>/dev/null)" != "../../.." ]; then
+    rm -rf "$dir/server"
+    ln -s ../../.. "$dir/server"
+  fi
+}
+
+activate_venv() {
+  # shellcheck disable=SC1091
+  . "$GW_VENV/bin/activate"
+  export ANSIBLE_CONFIG="$GW_ROOT/ansible.cfg"
+  export ANSIBLE_COLLECTIONS_PATH="$GW_ROOT/.collections"
+  export ANSIBLE_HOME="${ANSIBLE_HOME:-$HOME/.ansible}"
+}
+
+# ---------------------------------------------------------------------------------------
+# Docker engine
+# ---------------------------------------------------------------------------------------
+docker_answers() { have docker && timeout 10 docker info >/dev/null 2>&1; }
+
+ensure_docker() {
+  docker_answers && return 0
+  if ! have dockerd; then
+    apt_install docker.io
+  fi
+  have docker || die "docker CLI not found after installing docker.io"
+  docker_answers && return 0   # the package's own unit may have started it
+  is_root || die "no Docker engine answers and we are not root to start one"
+
+  # A daemon killed without cleanup leaves its pid file behind; dockerd refuses to
+  # start while the file names a pid, so remove it when that pid is not a dockerd.
+  local pidfile=/var/run/docker.pid
+  if [ -f "$pidfile" ]; then
+    local pid
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    if [ -z "$pid" ] || ! [ -r "/proc/$pid/comm" ] || [ "$(cat "/proc/$pid/comm")" != "dockerd" ]; then
+      warn "removing stale $pidfile (pid '${pid}' is not a running dockerd)"
+      rm -f "$pidfile"
+    fi
+  fi
+  if ! pgrep -x dockerd >/dev/null 2>&1; then
+    log "Starting dockerd (log: /var/log/dockerd.log)"
+    if have systemctl && [ -d /run/systemd/system ]; then
+      systemctl start docker || true
+    fi
+    if ! pgrep -x dockerd >/dev/null 2>&1; then
+      nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
+      disown || true
+    fi
+  fi
+  local waited=0
+  until docker_answers; do
+    [ "$waited" -ge "$GW_DOCKER_WAIT" ] && die "Docker engine did not answer within ${GW_DOCKER_WAIT}s (see /var/log/dockerd.log)"
+    sleep 1
+    waited=$((waited + 1))
+  done
+  log "Docker engine answers after ${waited}s"
+}
+
+# ansible-test bootstraps pip in its virtual environments with a script it downloads
+# from a host that is not reachable here. It accepts a cached copy; ours bootstraps pip
+# from the standard library's ensurepip and then installs what ansible-test asked for.
+ensure_ansible_test_bootstrap() {
+  local cache="$HOME/.ansible/test/cache" pip_version
+  # The pip version ansible-test pins for its virtual environments (24.2 in 2.19).
+  pip_version="$(sed -n "s/^ *pip='\([0-9.]*\)',\{0,1\}$/\1/p" \
+    "$GW_VENV"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -n1)"
+  [ -n "$pip_version" ] || die "cannot find the pip version that ansible-test expects"
+  mkdir -p "$cache"
+  install -m 0644 "$GW_ROOT/scripts/lib/get_pip_standin.py" "$cache/get_pip_${pip_version//./_}.py"
+}

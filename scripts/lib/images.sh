@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# Base images for tests and the demo. Sourced after common.sh.
+# The image tag carries a label with the hash of this file: change the recipe here and
+# the next run rebuilds; otherwise an existing image is reused.
+
+# ---------------------------------------------------------------------------------------
+# Base images: Debian with systemd, built with debootstrap, cached by tag
+# ---------------------------------------------------------------------------------------
+GW_IMAGE_REPO="${GW_IMAGE_REPO:-groundwork/debian}"
+
+image_recipe_hash() { sha256sum "$GW_ROOT/scripts/lib/images.sh" | cut -c1-12; }
+
+debian_codename() {
+  case "$1" in
+    12) echo bookworm ;;
+    13) echo trixie ;;
+    *) die "unsupported Debian release '$1' (allowed: 12, 13)" ;;
+  esac
+}
+
+ensure_image() {
+  local release="$1"
+  local tag="$GW_IMAGE_REPO:$release"
+  local recipe
+  recipe="$(image_recipe_hash)"
+  local have_recipe
+  have_recipe="$(docker image inspect -f '{{ index .Config.Labels "org.groundwork.recipe" }}' "$tag" 2>/dev/null || true)"
+  [ "$have_recipe" = "$recipe" ] && return 0
+
+  is_root || die "building $tag needs root (debootstrap)"
+  apt_install debootstrap debian-archive-keyring
+  local codename rootfs
+  codename="$(debian_codename "$release")"
+  rootfs="$(mktemp -d /var/tmp/groundwork-rootfs-"$release".XXXXXX)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '$rootfs'" RETURN
+  log "Building image $tag from Debian $codename with debootstrap (about a minute)"
+  debootstrap --variant=minbase \
+    --include=python3,systemd,systemd-sysv,dbus,sudo,ca-certificates,iproute2 \
+    "$codename" "$rootfs" "$GW_DEBIAN_MIRROR" >"$rootfs.log" 2>&1 \
+    || { tail -n 30 "$rootfs.log" >&2; die "debootstrap of $codename failed"; }
+  rm -f "$rootfs.log"
+
+  # Full apt sources (with updates and security) so that roles install packages and
+  # unattended-upgrades sees the security origin, as on a real server.
+  rm -f "$rootfs/etc/apt/sources.list"
+  cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: $GW_DEBIAN_MIRROR
+Suites: $codename $codename-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $GW_DEBIAN_SECURITY_MIRROR
+Suites: $codename-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  # Each container generates its own machine id at first boot.
+  : >"$rootfs/etc/machine-id"
+  rm -f "$rootfs/var/lib/dbus/machine-id"
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+
+  tar -C "$rootfs" -c . | docker import \
+    -c 'CMD ["/lib/systemd/systemd"]' \
+    -c 'ENV container=docker' \
+    -c "LABEL org.groundwork.recipe=$recipe org.groundwork.debian=$release" \
+    - "$tag" >/dev/null
+  log "Built $tag"
+}
+
+ensure_images() {
+  local release
+  for release in "$@"; do
+    ensure_image "$release"
+  done
+}
