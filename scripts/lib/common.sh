@@ -36,7 +36,7 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     __GW_APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 # ---------------------------------------------------------------------------------------
