@@ -17,7 +17,12 @@ HOSTS=(groundwork-lb groundwork-app1 groundwork-app2 groundwork-db)
 RELEASE="${GW_DEMO_RELEASE:-12}"
 DEMO_DIR="$GW_ROOT/.demo"
 
-container_state() { docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null || echo absent; }
+container_state() {
+  local state
+  # docker inspect prints an empty line for a missing container before it fails
+  state="$(docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null)" || state=absent
+  printf '%s\n' "${state:-absent}"
+}
 
 start_containers() {
   docker network inspect "$NETWORK" >/dev/null 2>&1 \
@@ -72,9 +77,11 @@ up() {
   (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/site.yml) | tee "$log_file"
   local rc="${PIPESTATUS[0]}"
   [ "$rc" -eq 0 ] || die "playbooks/site.yml failed (exit $rc); full output in $log_file"
-  (cd "$GW_ROOT" && ANSIBLE_CALLBACKS_ENABLED='' ANSIBLE_DISPLAY_OK_HOSTS=false ANSIBLE_DISPLAY_SKIPPED_HOSTS=false \
-    ansible-playbook -i inventories/demo scripts/demo/summary.yml \
-    -e "__gw_demo_log=$log_file" -e "__gw_demo_dir=$DEMO_DIR")
+  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo scripts/demo/summary.yml \
+    -e "__gw_demo_log=$log_file" -e "__gw_demo_dir=$DEMO_DIR") >"$DEMO_DIR/summary.log" \
+    || die "could not read the state back from the hosts; see $DEMO_DIR/summary.log"
+  printf '\n'
+  cat "$DEMO_DIR/summary.txt"
 }
 
 down() {
