@@ -1,0 +1,316 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Apply a set of configuration files to a service as one transaction.
+
+Pure logic: what differs, in what order things happen, and how a failure is undone.
+Every side effect goes through a ``host`` object (see ``host.py`` for the real one and
+the unit tests for a fake), so each failure path can be tested without a machine.
+
+The transaction: compare → (check mode stops here) → keep the old state in memory →
+write → validate the whole candidate with the service's checker → activate → probe.
+Any failure restores every file, re-activates the service with its previous
+configuration when it was running, and reports the stage and the checker's own words.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+from dataclasses import dataclass, field
+
+HIDDEN_CONTENT = "[secret content hidden]\n"
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What is at a path now. ``link`` is set for a symbolic link (content is None)."""
+
+    content: bytes | None = None
+    uid: int = 0
+    gid: int = 0
+    mode: int = 0o644
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    path: str
+    content: str | None = None
+    state: str = "present"
+    owner: str = "root"
+    group: str = "root"
+    mode: int = 0o644
+    secret: bool = False
+
+
+@dataclass
+class Change:
+    path: str
+    action: str  # create | update | attributes | remove
+    before: FileState | None
+    after: FileState | None
+    secret: bool = False
+
+
+@dataclass
+class Result:
+    changed: bool = False
+    failed: bool = False
+    msg: str = ""
+    failed_stage: str | None = None
+    restored: bool | None = None
+    activated: bool = False
+    validate_output: str = ""
+    files_changed: list[str] = field(default_factory=list)
+    files_removed: list[str] = field(default_factory=list)
+    diff: list[dict] = field(default_factory=list)
+
+
+class ServiceConfigError(Exception):
+    """Invalid input found before anything was touched."""
+
+
+def parse_mode(value: str | int) -> int:
+    if isinstance(value, int):
+        return value
+    try:
+        mode = int(str(value), 8)
+    except ValueError as exc:
+        raise ServiceConfigError(f"mode {value!r} is not an octal file mode such as '0644'") from exc
+    if not 0 <= mode <= 0o7777:
+        raise ServiceConfigError(f"mode {value!r} is out of range (0000 to 7777)")
+    return mode
+
+
+def _describe(state: FileState | None) -> str:
+    if state is None:
+        return ""
+    if state.link is not None:
+        return f"symlink to {state.link}"
+    return f"uid={state.uid} gid={state.gid} mode={state.mode:04o}"
+
+
+def plan(host, files: list[FileSpec], owned_dirs: list[str]) -> list[Change]:
+    """The changes that bring the host to ``files``; empty when nothing differs."""
+    changes: list[Change] = []
+    managed = set()
+    for spec in files:
+        path = posixpath.normpath(spec.path)
+        if not posixpath.isabs(path):
+            raise ServiceConfigError(f"files: path {spec.path!r} is not absolute")
+        if path in managed:
+            raise ServiceConfigError(f"files: path {path!r} is listed twice")
+        managed.add(path)
+        before = host.stat(path)
+        if spec.state == "absent":
+            if before is not None:
+                changes.append(Change(path, "remove", before, None, spec.secret))
+            continue
+        if spec.content is None:
+            raise ServiceConfigError(f"files: {path} has state=present but no content")
+        after = FileState(
+            content=spec.content.encode("utf-8"),
+            uid=host.uid(spec.owner),
+            gid=host.gid(spec.group),
+            mode=spec.mode,
+        )
+        if before is None:
+            changes.append(Change(path, "create", None, after, spec.secret))
+        elif before.link is not None or before.content != after.content:
+            changes.append(Change(path, "update", before, after, spec.secret))
+        elif (before.uid, before.gid, before.mode) != (after.uid, after.gid, after.mode):
+            changes.append(Change(path, "attributes", before, after, spec.secret))
+    for directory in owned_dirs:
+        directory = posixpath.normpath(directory)
+        for name in sorted(host.listdir(directory)):
+            path = posixpath.join(directory, name)
+            if path in managed:
+                continue
+            before = host.stat(path)
+            if before is not None:  # directories are not ours to remove
+                changes.append(Change(path, "remove", before, None))
+    return changes
+
+
+def _text(state: FileState | None, secret: bool) -> str:
+    if state is None:
+        return ""
+    if state.link is not None:
+        return f"-> {state.link}\n"
+    if secret:
+        return HIDDEN_CONTENT
+    text = state.content.decode("utf-8", errors="replace")
+    return text if text.endswith("\n") or not text else text + "\n"
+
+
+def diffs(changes: list[Change]) -> list[dict]:
+    """One entry per changed file, in the form Ansible's diff callback shows."""
+    out = []
+    for change in changes:
+        entry = {
+            "before_header": change.path if change.before is not None else "/dev/null",
+            "after_header": change.path if change.after is not None else "/dev/null",
+            "before": _text(change.before, change.secret),
+            "after": _text(change.after, change.secret),
+        }
+        if change.action == "attributes" or (
+            change.before is not None
+            and change.after is not None
+            and _describe(change.before) != _describe(change.after)
+        ):
+            entry["before"] += f"# {_describe(change.before)}\n"
+            entry["after"] += f"# {_describe(change.after)}\n"
+        out.append(entry)
+    return out
+
+
+def unified(entry: dict) -> str:
+    """A unified diff of one entry (for messages and tests)."""
+    return "".join(
+        difflib.unified_diff(
+            entry["before"].splitlines(True),
+            entry["after"].splitlines(True),
+            entry["before_header"],
+            entry["after_header"],
+        )
+    )
+
+
+def _write(host, change: Change) -> None:
+    if change.after is None:
+        host.remove(change.path)
+    elif change.action == "attributes":
+        host.set_attributes(change.path, change.after)
+    else:
+        host.write(change.path, change.after)
+
+
+def _restore(host, applied: list[Change]) -> list[str]:
+    """Put back what was there before; returns the paths that could not be restored."""
+    failures = []
+    for change in reversed(applied):
+        try:
+            if change.before is None:
+                host.remove(change.path)
+            elif change.before.link is not None:
+                host.symlink(change.path, change.before.link)
+            elif change.action == "attributes":
+                host.set_attributes(change.path, change.before)
+            else:
+                host.write(change.path, change.before)
+        except OSError as exc:
+            failures.append(f"{change.path} ({exc.strerror or exc})")
+    return failures
+
+
+def _output(rc: int, out: str, err: str) -> str:
+    """What a command said, each line once (nginx repeats its errors on stderr)."""
+    lines = [line for part in (err, out) for line in (part or "").strip().splitlines() if line.strip()]
+    return "\n".join(dict.fromkeys(lines)) or f"exit code {rc}"
+
+
+def _activate(host, service: str | None, activate: str) -> tuple[bool, str]:
+    if not service or activate == "none":
+        return True, ""
+    verb = "reload-or-restart" if activate == "reload" else "restart"
+    rc, out, err = host.run(["systemctl", verb, service])
+    if rc != 0:
+        return False, f"systemctl {verb} {service} failed: {_output(rc, out, err)}"
+    return True, ""
+
+
+def apply(
+    host,
+    files: list[FileSpec],
+    owned_dirs: list[str] | None = None,
+    validate: list[str] | None = None,
+    service: str | None = None,
+    activate: str = "reload",
+    probe: dict | None = None,
+    check_mode: bool = False,
+) -> Result:
+    """Run the whole transaction and describe what happened."""
+    changes = plan(host, files, owned_dirs or [])
+    result = Result(diff=diffs(changes))
+    result.files_changed = [c.path for c in changes if c.after is not None]
+    result.files_removed = [c.path for c in changes if c.after is None]
+    if not changes:
+        result.msg = "configuration unchanged"
+        return result
+    result.changed = True
+    if check_mode:
+        result.msg = f"{len(changes)} file(s) would change"
+        return result
+
+    was_active = bool(service) and activate != "none" and host.is_active(service)
+    applied: list[Change] = []
+    stage, detail = None, ""
+    try:
+        for change in changes:
+            _write(host, change)
+            applied.append(change)
+    except OSError as exc:
+        stage, detail = "write", f"writing {change.path} failed: {exc.strerror or exc}"
+
+    if stage is None and validate:
+        rc, out, err = host.run(list(validate))
+        if rc != 0:
+            stage, detail = "validate", _output(rc, out, err)
+            result.validate_output = detail
+
+    if stage is None:
+        ok, detail = _activate(host, service, activate)
+        if ok:
+            result.activated = bool(service) and activate != "none"
+        else:
+            stage = "activate"
+
+    if stage is None and probe:
+        ok, detail = host.probe(probe)
+        if not ok:
+            stage = "probe"
+
+    if stage is None:
+        result.msg = f"{len(changes)} file(s) changed" + (
+            f", {service} {activate}ed" if result.activated else ""
+        )
+        return result
+
+    # Undo: files first, then bring the service back to the configuration it ran.
+    result.failed = True
+    result.failed_stage = stage
+    failures = _restore(host, applied)
+    reactivated, reactivate_detail = True, ""
+    if not failures and stage in ("activate", "probe"):
+        if was_active:
+            reactivated, reactivate_detail = _activate(host, service, activate)
+        elif result.activated:
+            # It was not running before: leave it as it was rather than on the new files.
+            rc, out, err = host.run(["systemctl", "stop", service])
+            reactivated, reactivate_detail = rc == 0, _output(rc, out, err)
+    result.restored = not failures and reactivated
+    # Fully undone, the host is as it was before the run.
+    result.changed = not result.restored
+    what = {
+        "write": "Writing the new configuration failed",
+        "validate": "The service's checker rejected the new configuration",
+        "activate": f"Activating the new configuration of {service} failed",
+        "probe": f"{service or 'The service'} failed its health probe with the new configuration",
+    }[stage]
+    if failures:
+        outcome = (
+            "RESTORING THE PREVIOUS FILES FAILED for "
+            + ", ".join(failures)
+            + "; the host may hold a mix of old and new files: fix them by hand"
+        )
+    elif not reactivated:
+        outcome = f"the previous files are back, but returning {service} to them failed: {reactivate_detail}"
+    elif stage in ("write", "validate"):
+        outcome = "the previous files are back; the running service was not touched"
+    elif was_active:
+        outcome = "the previous files are back and the service runs them again"
+    else:
+        outcome = f"the previous files are back; {service} was not running before and is stopped again"
+    result.msg = f"{what}: {detail}\n({outcome})"
+    return result

@@ -1,0 +1,411 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The service_config transaction, every path, against a fake host."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from ansible_collections.groundwork.server.plugins.module_utils._service_config.core import (
+    HIDDEN_CONTENT,
+    FileSpec,
+    FileState,
+    ServiceConfigError,
+    apply,
+    diffs,
+    parse_mode,
+    plan,
+    unified,
+)
+from ansible_collections.groundwork.server.plugins.module_utils._service_config.host import LocalHost
+
+NGINX_T = ["/usr/sbin/nginx", "-t", "-q"]
+
+
+class FakeHost:
+    """An in-memory file system, a scripted command runner and a scripted probe."""
+
+    def __init__(self, files=None, active=True):
+        self.files = dict(files or {})
+        self.dirs = {}
+        self.commands = []
+        self.results = {}  # argv tuple -> list of (rc, out, err), consumed in order
+        self.probes = []  # list of (ok, detail), consumed in order
+        self.fail_write = set()
+        self.fail_restore = False
+        self.restoring = False
+        self.active = active
+
+    # files
+    def stat(self, path):
+        return self.files.get(path)
+
+    def listdir(self, path):
+        prefix = path.rstrip("/") + "/"
+        return [p[len(prefix) :] for p in self.files if p.startswith(prefix) and "/" not in p[len(prefix) :]]
+
+    def uid(self, owner):
+        if owner == "nobody-here":
+            raise ServiceConfigError("owner 'nobody-here' is not a user on this host")
+        return {"root": 0, "www-data": 33}[owner]
+
+    def gid(self, group):
+        return {"root": 0, "www-data": 33}[group]
+
+    def _maybe_fail(self, path):
+        if path in self.fail_write or (self.restoring and self.fail_restore):
+            raise OSError(28, "No space left on device")
+
+    def write(self, path, state):
+        self._maybe_fail(path)
+        self.files[path] = state
+
+    def set_attributes(self, path, state):
+        self._maybe_fail(path)
+        self.files[path] = FileState(self.files[path].content, state.uid, state.gid, state.mode)
+
+    def symlink(self, path, target):
+        self._maybe_fail(path)
+        self.files[path] = FileState(link=target)
+
+    def remove(self, path):
+        self._maybe_fail(path)
+        self.files.pop(path, None)
+
+    # service
+    def run(self, argv):
+        self.commands.append(list(argv))
+        queue = self.results.get(tuple(argv))
+        return queue.pop(0) if queue else (0, "", "")
+
+    def is_active(self, service):
+        return self.active
+
+    def probe(self, spec):
+        return self.probes.pop(0) if self.probes else (True, "ok")
+
+
+def state(text, uid=0, gid=0, mode=0o644):
+    return FileState(content=text.encode(), uid=uid, gid=gid, mode=mode)
+
+
+OLD = {
+    "/etc/nginx/nginx.conf": state("worker_processes 1;\n"),
+    "/etc/nginx/sites-enabled/default": FileState(link="/etc/nginx/sites-available/default"),
+    "/etc/nginx/sites-enabled/old.conf": state("server { listen 81; }\n"),
+}
+NEW = [
+    FileSpec("/etc/nginx/nginx.conf", "worker_processes auto;\n"),
+    FileSpec("/etc/nginx/sites-enabled/shop.conf", "server { listen 80; }\n"),
+]
+OWNED = ["/etc/nginx/sites-enabled"]
+
+
+def run(host, files=None, **kwargs):
+    kwargs.setdefault("owned_dirs", OWNED)
+    kwargs.setdefault("validate", NGINX_T)
+    kwargs.setdefault("service", "nginx.service")
+    return apply(host, NEW if files is None else files, **kwargs)
+
+
+# --- planning and the happy path -----------------------------------------------------
+
+
+def test_nothing_differs_means_no_change_no_validation_no_reload():
+    host = FakeHost({"/etc/nginx/nginx.conf": state("worker_processes auto;\n")})
+    result = run(host, [FileSpec("/etc/nginx/nginx.conf", "worker_processes auto;\n")])
+    assert not result.changed
+    assert host.commands == []
+    assert result.diff == []
+
+
+def test_change_writes_validates_reloads_and_removes_leftovers():
+    host = FakeHost(OLD)
+    result = run(host, probe={"url": "http://127.0.0.1/"})
+    assert result.changed and not result.failed
+    assert host.files["/etc/nginx/nginx.conf"].content == b"worker_processes auto;\n"
+    assert "/etc/nginx/sites-enabled/shop.conf" in host.files
+    assert "/etc/nginx/sites-enabled/default" not in host.files
+    assert "/etc/nginx/sites-enabled/old.conf" not in host.files
+    assert host.commands == [NGINX_T, ["systemctl", "reload-or-restart", "nginx.service"]]
+    assert result.activated
+    assert sorted(result.files_removed) == [
+        "/etc/nginx/sites-enabled/default",
+        "/etc/nginx/sites-enabled/old.conf",
+    ]
+    assert result.files_changed == ["/etc/nginx/nginx.conf", "/etc/nginx/sites-enabled/shop.conf"]
+
+
+@pytest.mark.parametrize(
+    ("activate", "expected"),
+    [
+        ("reload", [["systemctl", "reload-or-restart", "nginx.service"]]),
+        ("restart", [["systemctl", "restart", "nginx.service"]]),
+        ("none", []),
+    ],
+)
+def test_activation_modes(activate, expected):
+    host = FakeHost(OLD)
+    run(host, validate=None, activate=activate)
+    assert host.commands == expected
+
+
+def test_attribute_only_change_is_a_change_with_a_diff():
+    host = FakeHost({"/etc/nginx/htpasswd": state("a:b\n", mode=0o644)})
+    result = run(
+        host, [FileSpec("/etc/nginx/htpasswd", "a:b\n", group="www-data", mode=0o640)], owned_dirs=[]
+    )
+    assert result.changed
+    assert host.files["/etc/nginx/htpasswd"].mode == 0o640
+    assert host.files["/etc/nginx/htpasswd"].gid == 33
+    assert "mode=0640" in unified(result.diff[0])
+
+
+def test_absent_file_is_removed_and_missing_absent_file_is_no_change():
+    host = FakeHost({"/etc/x.conf": state("x\n")})
+    assert run(host, [FileSpec("/etc/x.conf", state="absent")], owned_dirs=[]).files_removed == [
+        "/etc/x.conf"
+    ]
+    assert not run(host, [FileSpec("/etc/x.conf", state="absent")], owned_dirs=[]).changed
+
+
+def test_a_symlink_where_a_file_belongs_is_replaced_and_restored_on_failure():
+    host = FakeHost({"/etc/a.conf": FileState(link="/elsewhere")})
+    host.results[tuple(NGINX_T)] = [(1, "", "bad")]
+    run(host, [FileSpec("/etc/a.conf", "x\n")], owned_dirs=[])
+    assert host.files["/etc/a.conf"] == FileState(link="/elsewhere")
+
+
+# --- check mode and diff -------------------------------------------------------------
+
+
+def test_check_mode_reports_exactly_and_writes_nothing():
+    host = FakeHost(OLD)
+    before = dict(host.files)
+    result = run(host, check_mode=True)
+    assert result.changed
+    assert host.files == before
+    assert host.commands == []
+    real = run(FakeHost(OLD))
+    assert (result.files_changed, result.files_removed) == (real.files_changed, real.files_removed)
+
+
+def test_diff_has_one_unified_diff_per_file():
+    result = run(FakeHost(OLD), check_mode=True)
+    by_path = {
+        d["before_header"] if d["before_header"] != "/dev/null" else d["after_header"]: d for d in result.diff
+    }
+    assert set(by_path) == {
+        "/etc/nginx/nginx.conf",
+        "/etc/nginx/sites-enabled/shop.conf",
+        "/etc/nginx/sites-enabled/default",
+        "/etc/nginx/sites-enabled/old.conf",
+    }
+    text = unified(by_path["/etc/nginx/nginx.conf"])
+    assert "-worker_processes 1;" in text and "+worker_processes auto;" in text
+    assert by_path["/etc/nginx/sites-enabled/shop.conf"]["before_header"] == "/dev/null"
+    assert by_path["/etc/nginx/sites-enabled/default"]["before"] == "-> /etc/nginx/sites-available/default\n"
+
+
+def test_secret_content_never_appears_in_the_diff():
+    host = FakeHost({"/etc/nginx/htpasswd": state("admin:OLDHASH\n")})
+    result = run(
+        host,
+        [FileSpec("/etc/nginx/htpasswd", "admin:NEWHASH\n", secret=True)],
+        owned_dirs=[],
+        check_mode=True,
+    )
+    text = repr(result.diff)
+    assert "HASH" not in text
+    assert result.diff[0]["after"] == HIDDEN_CONTENT
+
+
+# --- failures and the undo ----------------------------------------------------------
+
+
+def test_validation_failure_restores_every_file_and_never_activates():
+    host = FakeHost(OLD)
+    emerg = 'nginx: [emerg] unknown directive "bogus" in /etc/nginx/x.conf:3'
+    host.results[tuple(NGINX_T)] = [(1, "", f"{emerg}\n{emerg}\n")]
+    result = run(host)
+    assert result.failed and result.failed_stage == "validate"
+    assert host.files == OLD
+    assert ["systemctl", "reload-or-restart", "nginx.service"] not in host.commands
+    assert 'nginx: [emerg] unknown directive "bogus"' in result.msg
+    assert result.validate_output == emerg  # said once, as nginx means it
+    assert result.restored and not result.changed
+    assert "running service was not touched" in result.msg
+
+
+def test_activation_failure_restores_files_and_reactivates_the_old_configuration():
+    host = FakeHost(OLD)
+    reload = ("systemctl", "reload-or-restart", "nginx.service")
+    host.results[reload] = [(1, "", "Job for nginx.service failed."), (0, "", "")]
+    result = run(host)
+    assert result.failed_stage == "activate"
+    assert host.files == OLD
+    assert host.commands.count(list(reload)) == 2
+    assert "Job for nginx.service failed." in result.msg
+    assert result.restored
+
+
+def test_probe_failure_restores_files_and_reactivates():
+    host = FakeHost(OLD)
+    host.probes = [(False, "GET http://127.0.0.1/ answered 502, expected 200")]
+    result = run(host, probe={"url": "http://127.0.0.1/"})
+    assert result.failed_stage == "probe"
+    assert host.files == OLD
+    assert host.commands[-1] == ["systemctl", "reload-or-restart", "nginx.service"]
+    assert "answered 502" in result.msg
+    assert "runs them again" in result.msg
+
+
+def test_probe_failure_on_a_service_that_was_not_running_stops_it_again():
+    host = FakeHost(OLD, active=False)
+    host.probes = [(False, "nothing accepts connections on 127.0.0.1:80")]
+    result = run(host, probe={"tcp_port": 80})
+    assert host.commands[-1] == ["systemctl", "stop", "nginx.service"]
+    assert result.restored
+    assert "stopped again" in result.msg
+
+
+def test_restore_failure_is_reported_loudly_with_the_files():
+    host = FakeHost(OLD)
+    host.results[tuple(NGINX_T)] = [(1, "", "broken")]
+    original_run = host.run
+
+    def run_then_break_restore(argv):
+        out = original_run(argv)
+        host.fail_restore = host.restoring = True
+        return out
+
+    host.run = run_then_break_restore
+    result = run(host)
+    assert result.failed and result.restored is False and result.changed
+    assert "RESTORING THE PREVIOUS FILES FAILED" in result.msg
+    assert "/etc/nginx/nginx.conf (No space left on device)" in result.msg
+
+
+def test_write_failure_midway_restores_what_was_written():
+    host = FakeHost(OLD)
+    host.fail_write = {"/etc/nginx/sites-enabled/shop.conf"}
+    result = run(host)
+    assert result.failed_stage == "write"
+    assert host.files == OLD
+    assert host.commands == []
+
+
+def test_failed_reactivation_after_restore_is_reported():
+    host = FakeHost(OLD)
+    reload = ("systemctl", "reload-or-restart", "nginx.service")
+    host.results[reload] = [(0, "", ""), (1, "", "still broken")]
+    host.probes = [(False, "down")]
+    result = run(host, probe={"url": "http://127.0.0.1/"})
+    assert result.restored is False
+    assert "returning nginx.service to them failed" in result.msg
+    assert "still broken" in result.msg
+
+
+# --- input errors -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([FileSpec("etc/x.conf", "x")], "is not absolute"),
+        ([FileSpec("/etc/x.conf", "x"), FileSpec("/etc/x.conf", "y")], "listed twice"),
+        ([FileSpec("/etc/x.conf")], "no content"),
+        ([FileSpec("/etc/x.conf", "x", owner="nobody-here")], "not a user"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_happens(files, message):
+    host = FakeHost()
+    with pytest.raises(ServiceConfigError, match=message):
+        run(host, files, owned_dirs=[])
+    assert host.files == {} and host.commands == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("0644", 0o644), ("640", 0o640), ("2750", 0o2750), (0o600, 0o600)]
+)
+def test_parse_mode(value, expected):
+    assert parse_mode(value) == expected
+
+
+@pytest.mark.parametrize("value", ["rw-r--r--", "0999", "17777"])
+def test_parse_mode_rejects(value):
+    with pytest.raises(ServiceConfigError):
+        parse_mode(value)
+
+
+def test_plan_ignores_subdirectories_of_owned_dirs(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "left.conf").write_text("x")
+    host = LocalHost(run=lambda argv: (0, "", ""))
+    changes = plan(host, [], [str(tmp_path)])
+    assert [c.path for c in changes] == [str(tmp_path / "left.conf")]
+
+
+def test_diffs_of_nothing_is_empty():
+    assert diffs([]) == []
+
+
+# --- the real host on a temporary directory -----------------------------------------
+
+
+def test_local_host_writes_atomically_with_final_mode_and_restores_links(tmp_path):
+    target = tmp_path / "conf.d" / "secret.conf"
+    link = tmp_path / "conf.d" / "default"
+    target.parent.mkdir()
+    os.symlink("/nowhere", link)
+    uid, gid = os.getuid(), os.getgid()
+    host = LocalHost(run=lambda argv: (1, "", "nginx: [emerg] no") if argv[0] == "nginx" else (0, "", ""))
+    result = apply(
+        host,
+        [FileSpec(str(target), "password\n", owner=str(uid), group=str(gid), mode=0o600, secret=True)],
+        owned_dirs=[str(target.parent)],
+        validate=["nginx", "-t"],
+    )
+    assert result.failed_stage == "validate"
+    assert not target.exists()
+    assert os.readlink(link) == "/nowhere"
+    assert [p.name for p in target.parent.iterdir()] == ["default"]  # no temporary files left
+
+    host = LocalHost(run=lambda argv: (0, "", ""))
+    result = apply(
+        host,
+        [FileSpec(str(target), "password\n", owner=str(uid), group=str(gid), mode=0o600, secret=True)],
+        owned_dirs=[str(target.parent)],
+        validate=["nginx", "-t"],
+    )
+    assert result.changed and not result.failed
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_text() == "password\n"
+    assert not link.exists() and not os.path.islink(link)
+    again = apply(
+        host,
+        [FileSpec(str(target), "password\n", owner=str(uid), group=str(gid), mode=0o600, secret=True)],
+        owned_dirs=[str(target.parent)],
+    )
+    assert not again.changed
+
+
+def test_local_host_probe_retries_until_the_timeout():
+    clock = iter([0, 0, 1, 2, 3, 11, 12])
+    host = LocalHost(run=None, sleep=lambda s: None, clock=lambda: next(clock))
+    ok, detail = host.probe({"tcp_port": 1, "host": "127.0.0.1", "timeout": 10})
+    assert not ok and "127.0.0.1:1" in detail
+
+
+def test_local_host_tcp_probe_succeeds_on_a_listening_port():
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        ok, _detail = LocalHost(run=None).probe({"tcp_port": port, "host": "127.0.0.1", "timeout": 2})
+    assert ok
