@@ -1,0 +1,77 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Print what groundwork.server.nginx needs to know about the host, as JSON.
+
+Arguments: CERTIFICATE_DIR HOOK_DIR [CERTIFICATE_NAME...]. Standard library only.
+"""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+
+def run(argv):
+    try:
+        # Fixed programs by absolute path; the only argument from outside is a file path.
+        return subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
+    except OSError:
+        return None
+
+
+def hard_nofile(pid):
+    """The hard open-file limit of a process, or None."""
+    try:
+        with open(f"/proc/{pid}/limits", encoding="ascii") as limits:
+            for line in limits:
+                if line.startswith("Max open files"):
+                    value = line.split()[4]
+                    return None if value == "unlimited" else int(value)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def main():
+    certificate_dir, hook_dir, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+    result = {"version": None, "cpus": len(os.sched_getaffinity(0)), "memory_kb": None}
+    nginx = run(["/usr/sbin/nginx", "-v"])
+    if nginx is not None and nginx.returncode == 0:
+        result["version"] = nginx.stderr.strip().rsplit("/", 1)[-1]
+    # Workers may raise their soft limit up to the hard one: that of the running master, or
+    # else what systemd gives a service (its default 524288, capped by its own limit).
+    master = None
+    if os.path.exists("/run/nginx.pid"):
+        with open("/run/nginx.pid", encoding="ascii") as pidfile:
+            master = pidfile.read().strip()
+    limit = hard_nofile(master) if master else None
+    if limit is None:
+        limit = min(524288, hard_nofile(1) or 524288)
+    result["nofile_limit"] = limit
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal:"):
+                result["memory_kb"] = int(line.split()[1])
+    result["ocsp"] = {}
+    for name in names:
+        path = os.path.join(certificate_dir, name, "fullchain.pem")
+        uri = (
+            run(["/usr/bin/openssl", "x509", "-noout", "-ocsp_uri", "-in", path])
+            if os.path.exists(path)
+            else None
+        )
+        result["ocsp"][name] = uri.stdout.strip() if uri is not None and uri.returncode == 0 else ""
+    result["resolvers"] = []
+    if os.path.exists("/etc/resolv.conf"):
+        with open("/etc/resolv.conf", encoding="utf-8") as resolv:
+            for line in resolv:
+                fields = line.split()
+                if len(fields) >= 2 and fields[0] == "nameserver":
+                    result["resolvers"].append(fields[1])
+    result["hooks"] = sorted(glob.glob(os.path.join(hook_dir, "*.d", "nginx")))
+    print(json.dumps(result))
+
+
+main()
