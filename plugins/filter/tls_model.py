@@ -1,0 +1,486 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import time
+
+from ansible.errors import AnsibleFilterError
+
+DOCUMENTATION = r"""
+name: tls_model
+short_description: Validate and normalise the certificates of the tls role
+version_added: 0.1.0
+author: groundwork developers
+description:
+  - Checks the certificate list of C(groundwork.server.tls) and the role's global settings against the
+    semantic rules an argument spec cannot express, and returns them with every default filled in.
+  - "Never raises for bad input; every problem is one line of RV(_value.errors) that names the
+    certificate, the key, the value and the problem, for example
+    C(tls_certificates[0] (shop): domains[1] '*.shop.example.com' is a wildcard, which HTTP-01 cannot validate
+    (use provider internal_ca, selfsigned or provided))."
+  - Provided certificates are parsed on the controller (with the Python package C(cryptography) that
+    ansible-core depends on) - the certificate must cover the domains, the chain must link up, and the private
+    key must belong to the certificate. A private key never appears in a message.
+options:
+  _input:
+    description: The certificates (C(tls_certificates)).
+    type: list
+    elements: dict
+    required: true
+  acme_directory:
+    description: V(letsencrypt), V(letsencrypt_staging) or an C(https://) URL.
+    type: str
+    default: letsencrypt
+  acme_ca_bundle:
+    description: PEM certificates that sign the ACME server's HTTPS certificate; empty for the system trust.
+    type: str
+    default: ""
+  acme_email:
+    description: Contact e-mail of the ACME account; empty for none.
+    type: str
+    default: ""
+  acme_webroot:
+    description: The shared ACME challenge webroot.
+    type: str
+    default: /var/lib/groundwork/acme
+  renew_fraction:
+    description: Renew when less than 1/N of the lifetime remains.
+    type: int
+    default: 3
+  internal_ca_name:
+    description: Name of the internal CA.
+    type: str
+    default: groundwork
+  internal_ca_host:
+    description: Where the internal CA key lives.
+    type: str
+    default: localhost
+  internal_ca_dir:
+    description: Directory of the internal CA on O(internal_ca_host).
+    type: str
+    default: ~/.local/share/groundwork/ca
+  key_group:
+    description: The group that may read private keys.
+    type: str
+    default: groundwork-tls
+  key_group_members:
+    description: Users added to O(key_group).
+    type: list
+    elements: str
+    default: []
+  protected_dirs:
+    description:
+      - Controller directories the internal CA must not live in (the playbook and inventory directories,
+        each with the git repository that holds it), checked when O(internal_ca_host) is the controller.
+    type: list
+    elements: str
+    default: []
+  now:
+    description: The current time as a UNIX timestamp (for tests); default the controller's clock.
+    type: float
+  certificates_var:
+    description: The variable name used in messages.
+    type: str
+    default: tls_certificates
+"""
+
+EXAMPLES = r"""
+- name: Check the certificates
+  ansible.builtin.assert:
+    that: __model.errors | length == 0
+    fail_msg: "{{ __model.errors | join('\n') }}"
+  vars:
+    __model: "{{ tls_certificates | groundwork.server.tls_model(acme_directory=tls_acme_directory) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The normalised model.
+  type: dict
+  contains:
+    certificates:
+      description:
+        - The certificates with C(name), C(domains) (lower case), C(provider), C(key_type) and C(days);
+          provided ones also with C(certificate) (the leaf), C(chain) and C(private_key), as PEM.
+      type: list
+      elements: dict
+    acme:
+      description: C(directory) (the URL), C(ca_bundle), C(email) (or null), C(webroot), C(renew_fraction).
+      type: dict
+    errors:
+      description: One message per problem; empty when the input is valid.
+      type: list
+      elements: str
+"""
+
+PROVIDERS = ("acme", "internal_ca", "selfsigned", "provided")
+KEY_TYPES = ("ecdsa_p256", "ecdsa_p384", "rsa2048", "rsa3072", "rsa4096")
+DEFAULT_DAYS = {"selfsigned": 365, "internal_ca": 90}
+MAX_DAYS = 3650
+ACME_DIRECTORIES = {
+    "letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
+    "letsencrypt_staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+}
+PROVIDED_KEYS = ("certificate", "chain", "private_key")
+KEYS = ("name", "domains", "provider", "key_type", "days", *PROVIDED_KEYS)
+
+NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+POSIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+URL = re.compile(r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^\s\"'\\]*)?")
+WEBROOT = re.compile(r"/[^\s{};\"'\\]*")
+CA_DIR = re.compile(r"(?:/|~/)[^\s\"'\\]*")
+PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\s.*?-----END \1-----", re.DOTALL)
+HIDDEN = "(not shown)"
+
+
+def _q(value):
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def is_domain(value, wildcard=True):
+    """An RFC 1123 DNS name (not an IP address); with ``wildcard`` a leading ``*.`` label is allowed."""
+    if not isinstance(value, str) or not value or len(value) > 253:
+        return False
+    if wildcard and value.startswith("*."):
+        value = value[2:]
+    labels = value.split(".")
+    # A top-level label of digits only would make an IPv4 address a "domain".
+    return all(LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit()
+
+
+def pem_blocks(text, kind):
+    """The PEM blocks of one kind (e.g. 'CERTIFICATE') in a text, each ending with a newline."""
+    return [m.group(0).strip() + "\n" for m in PEM_BLOCK.finditer(text or "") if m.group(1) == kind]
+
+
+def key_type_of(public_key):
+    """ecdsa_p256, ecdsa_p384, rsa2048 ... of a public key, or a description of another kind."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return {"secp256r1": "ecdsa_p256", "secp384r1": "ecdsa_p384"}.get(
+            public_key.curve.name, f"ecdsa ({public_key.curve.name})"
+        )
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return f"rsa{public_key.key_size}"
+    return type(public_key).__name__
+
+
+def _spki(public_key):
+    from cryptography.hazmat.primitives import serialization
+
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _not_after(certificate):
+    value = getattr(certificate, "not_valid_after_utc", None)
+    if value is None:  # cryptography < 42
+        value = certificate.not_valid_after.replace(tzinfo=datetime.UTC)
+    return value
+
+
+def _dns_names(certificate):
+    from cryptography import x509
+
+    try:
+        extension = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return []
+    return [name.lower() for name in extension.value.get_values_for_type(x509.DNSName)]
+
+
+class _Checker:
+    def __init__(self):
+        self.errors = []
+
+    def add(self, where, key, value, problem):
+        self.errors.append(f"{where}: {key} {_q(value)} {problem}")
+
+    def line(self, where, text):
+        self.errors.append(f"{where}: {text}")
+
+
+def _provided(check, where, item, domains, now):
+    """Parse and cross-check certificate, chain and key; return (leaf, chain, key, key_type) or None."""
+    certificate, chain, private_key = (item.get(key) for key in PROVIDED_KEYS)
+    missing = [key for key in ("certificate", "private_key") if not item.get(key)]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        check.line(where, f"{' and '.join(missing)} {verb} required with provider 'provided'")
+        return None
+    if (
+        not isinstance(certificate, str)
+        or not isinstance(chain or "", str)
+        or not isinstance(private_key, str)
+    ):
+        check.line(where, "certificate, chain and private_key must be PEM text")
+        return None
+    try:
+        from cryptography import x509
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+    except ImportError:
+        check.line(
+            where, "checking a provided certificate needs the Python package cryptography on the controller"
+        )
+        return None
+
+    blocks = pem_blocks(certificate, "CERTIFICATE")
+    chain_blocks = blocks[1:] + pem_blocks(chain, "CERTIFICATE")
+    if not blocks:
+        check.add(where, "certificate", certificate[:40] + "...", "is not a PEM certificate")
+        return None
+    if chain and not pem_blocks(chain, "CERTIFICATE"):
+        check.add(where, "chain", chain[:40] + "...", "is not a list of PEM certificates")
+        return None
+    try:
+        leaf = x509.load_pem_x509_certificate(blocks[0].encode())
+        parsed_chain = [x509.load_pem_x509_certificate(b.encode()) for b in chain_blocks]
+    except ValueError as exc:
+        check.line(where, f"certificate or chain cannot be parsed ({exc})")
+        return None
+    try:
+        key = serialization.load_pem_private_key(private_key.encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # the reason is not shown: it may quote the key
+        check.line(where, f"private_key {HIDDEN} is not an unencrypted PEM private key")
+        return None
+    if _spki(key.public_key()) != _spki(leaf.public_key()):
+        check.line(
+            where,
+            f"private_key {HIDDEN} does not match the certificate"
+            " (its public key belongs to another key pair)",
+        )
+        return None
+    expires = _not_after(leaf)
+    if expires <= datetime.datetime.fromtimestamp(now, tz=datetime.UTC):
+        check.line(where, f"certificate expired on {expires:%Y-%m-%d %H:%M} UTC")
+    names = _dns_names(leaf)
+    for index, domain in enumerate(domains):
+        if domain not in names:
+            check.add(
+                where,
+                f"domains[{index}]",
+                domain,
+                f"is not a name of the provided certificate (its names: {', '.join(names) or 'none'})",
+            )
+    issuer = leaf.issuer
+    for index, ca in enumerate(parsed_chain):
+        if ca.subject != issuer:
+            check.line(
+                where,
+                f"chain certificate {index + 1} ({ca.subject.rfc4514_string()}) did not issue the certificate"
+                f" before it (issued by {issuer.rfc4514_string()})",
+            )
+            return None
+        issuer = ca.issuer
+    return blocks[0], "".join(chain_blocks), private_key.strip() + "\n", key_type_of(key.public_key())
+
+
+def _certificate(check, where, item, now):
+    cert = {key: item.get(key) for key in KEYS}
+    provider = cert["provider"] if cert["provider"] is not None else "acme"
+    if provider not in PROVIDERS:
+        check.add(where, "provider", provider, f"is not a provider (expected one of {', '.join(PROVIDERS)})")
+    cert["provider"] = provider
+
+    domains = cert["domains"]
+    normalised = []
+    if not isinstance(domains, list) or not domains:
+        check.add(where, "domains", domains, "must be a non-empty list of domain names")
+        domains = []
+    seen = {}
+    for index, domain in enumerate(domains):
+        if not is_domain(domain):
+            check.add(
+                where, f"domains[{index}]", domain, "is not a valid domain name (RFC 1123, optional '*.')"
+            )
+            continue
+        lower = domain.lower()
+        if lower in seen:
+            check.add(where, f"domains[{index}]", domain, f"is listed twice (also domains[{seen[lower]}])")
+            continue
+        seen[lower] = index
+        if provider == "acme" and lower.startswith("*."):
+            check.add(
+                where,
+                f"domains[{index}]",
+                domain,
+                "is a wildcard, which HTTP-01 cannot validate"
+                " (use provider internal_ca, selfsigned or provided)",
+            )
+        normalised.append(lower)
+    cert["domains"] = normalised
+
+    key_type = cert["key_type"]
+    if key_type is not None and key_type not in KEY_TYPES:
+        check.add(where, "key_type", key_type, f"is not a key type (expected one of {', '.join(KEY_TYPES)})")
+    cert["key_type"] = key_type or "ecdsa_p256"
+
+    days = cert["days"]
+    if provider in DEFAULT_DAYS:
+        if days is None:
+            days = DEFAULT_DAYS[provider]
+        elif isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+            check.add(where, "days", days, f"is out of range (expected a whole number from 1 to {MAX_DAYS})")
+    elif days is not None:
+        check.add(where, "days", days, "applies only to providers selfsigned and internal_ca")
+    cert["days"] = days if provider in DEFAULT_DAYS else None
+
+    if provider == "provided":
+        parsed = _provided(check, where, item, normalised, now)
+        if parsed is not None:
+            leaf_pem, chain_pem, key_pem, actual_type = parsed
+            if key_type is not None and key_type != actual_type:
+                check.add(where, "key_type", key_type, f"does not match the provided key ({actual_type})")
+            cert.update(certificate=leaf_pem, chain=chain_pem, private_key=key_pem, key_type=actual_type)
+        else:
+            cert.update(certificate=None, chain=None, private_key=None)
+    else:
+        given = [key for key in PROVIDED_KEYS if item.get(key)]
+        if given:
+            check.line(
+                where, f"{', '.join(given)} applies only to provider 'provided' (provider is {provider!r})"
+            )
+        for key in PROVIDED_KEYS:
+            cert.pop(key)
+    return cert
+
+
+def _acme(check, directory, ca_bundle, email, webroot, renew_fraction):
+    url = ACME_DIRECTORIES.get(directory, directory)
+    if not isinstance(url, str) or not URL.fullmatch(url):
+        check.errors.append(
+            f"tls_acme_directory: {_q(directory)} is not valid (expected letsencrypt, letsencrypt_staging"
+            " or an https:// URL)"
+        )
+    bundle = None
+    if ca_bundle:
+        blocks = pem_blocks(ca_bundle, "CERTIFICATE") if isinstance(ca_bundle, str) else []
+        if not blocks:
+            check.errors.append("tls_acme_ca_bundle: is not empty but holds no PEM certificate")
+        bundle = "".join(blocks) or None
+    if email and (not isinstance(email, str) or not EMAIL.fullmatch(email)):
+        check.errors.append(f"tls_acme_email: {_q(email)} is not an e-mail address")
+    if not isinstance(webroot, str) or not WEBROOT.fullmatch(webroot):
+        check.errors.append(f"tls_acme_webroot: {_q(webroot)} is not an absolute path")
+    if (
+        isinstance(renew_fraction, bool)
+        or not isinstance(renew_fraction, int)
+        or not 2 <= renew_fraction <= 100
+    ):
+        check.errors.append(
+            f"tls_renew_fraction: {_q(renew_fraction)} is out of range"
+            " (expected a whole number from 2 to 100)"
+        )
+    return {
+        "directory": url,
+        "ca_bundle": bundle,
+        "email": email or None,
+        "webroot": webroot,
+        "renew_fraction": renew_fraction,
+    }
+
+
+def _repository(path):
+    """The work tree of the git repository that holds ``path``, or ``path`` itself."""
+    current = path
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return path
+        current = parent
+
+
+def _internal_ca(check, name, host, directory, protected_dirs):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        check.errors.append(
+            f"tls_internal_ca_name: {_q(name)} is not valid (expected a-z, 0-9, '_', '.' and '-')"
+        )
+    if not isinstance(host, str) or not host:
+        check.errors.append(f"tls_internal_ca_host: {_q(host)} must be 'localhost' or an inventory host")
+    if not isinstance(directory, str) or not CA_DIR.fullmatch(directory):
+        check.errors.append(
+            f"tls_internal_ca_dir: {_q(directory)} is not valid"
+            " (expected an absolute path or one starting with '~/')"
+        )
+        return
+    if host in ("localhost", "127.0.0.1"):
+        real = os.path.realpath(os.path.expanduser(directory))
+        for protected in protected_dirs or []:
+            if not protected:
+                continue
+            base = _repository(os.path.realpath(os.path.expanduser(str(protected))))
+            if real == base or real.startswith(base.rstrip("/") + "/"):
+                check.errors.append(
+                    f"tls_internal_ca_dir: {_q(directory)} lies inside {base}; the CA key must never be kept"
+                    " with the playbooks or the inventory (choose a directory outside the repository)"
+                )
+                return
+
+
+def tls_model(
+    certificates,
+    acme_directory="letsencrypt",
+    acme_ca_bundle="",
+    acme_email="",
+    acme_webroot="/var/lib/groundwork/acme",
+    renew_fraction=3,
+    internal_ca_name="groundwork",
+    internal_ca_host="localhost",
+    internal_ca_dir="~/.local/share/groundwork/ca",
+    key_group="groundwork-tls",
+    key_group_members=None,
+    protected_dirs=None,
+    now=None,
+    certificates_var="tls_certificates",
+):
+    """Validate and normalise the certificates and settings; see DOCUMENTATION."""
+    if not isinstance(certificates, list):
+        raise AnsibleFilterError(f"tls_model: {certificates_var} must be a list of certificates")
+    check = _Checker()
+    result = []
+    names = {}
+    for index, item in enumerate(certificates):
+        if not isinstance(item, dict):
+            check.errors.append(f"{certificates_var}[{index}]: must be a mapping")
+            continue
+        name = item.get("name")
+        where = f"{certificates_var}[{index}]" + (f" ({name})" if isinstance(name, str) else "")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            check.add(
+                where,
+                "name",
+                name,
+                "is not valid (expected a-z, 0-9, '_', '.' and '-', starting with a-z or 0-9)",
+            )
+        elif name in names:
+            check.add(where, "name", name, f"is already used by {names[name]}")
+        else:
+            names[name] = where
+        result.append(_certificate(check, where, item, time.time() if now is None else float(now)))
+    acme = _acme(check, acme_directory, acme_ca_bundle, acme_email, acme_webroot, renew_fraction)
+    _internal_ca(check, internal_ca_name, internal_ca_host, internal_ca_dir, protected_dirs)
+    if not isinstance(key_group, str) or not POSIX_NAME.fullmatch(key_group):
+        check.errors.append(f"tls_key_group: {_q(key_group)} is not a valid group name")
+    for index, member in enumerate(key_group_members or []):
+        if not isinstance(member, str) or not POSIX_NAME.fullmatch(member) or member == "root":
+            check.errors.append(f"tls_key_group_members[{index}]: {_q(member)} is not a valid user name")
+    return {"certificates": result, "acme": acme, "errors": check.errors}
+
+
+class FilterModule:
+    """Ansible filter plugin: groundwork.server.tls_model."""
+
+    def filters(self):
+        return {"tls_model": tls_model}
