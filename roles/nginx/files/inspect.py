@@ -12,6 +12,9 @@ import os
 import subprocess
 import sys
 
+RENEW_SERVICE = "/etc/systemd/system/groundwork-tls-renew.service"
+ACME_SPECS = "/etc/groundwork/tls/certificates"
+
 
 def run(argv):
     try:
@@ -32,6 +35,26 @@ def hard_nofile(pid):
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def acme_pending(certificate_dir, name):
+    if os.path.exists(os.path.join(certificate_dir, name, ".placeholder")):
+        return True
+    try:
+        with open(os.path.join(ACME_SPECS, f"{name}.json"), encoding="utf-8") as spec:
+            domains = {domain.lower() for domain in json.load(spec)["domains"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False  # not an ACME certificate
+    path = os.path.join(certificate_dir, name, "cert.pem")
+    san = run(["/usr/bin/openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", path])
+    if san is None or san.returncode != 0:
+        return True
+    names = {
+        entry.strip()[4:].lower()
+        for entry in san.stdout.replace("\n", ",").split(",")
+        if entry.strip().startswith("DNS:")
+    }
+    return names != domains
 
 
 def main():
@@ -71,6 +94,11 @@ def main():
                 if len(fields) >= 2 and fields[0] == "nameserver":
                     result["resolvers"].append(fields[1])
     result["hooks"] = sorted(glob.glob(os.path.join(hook_dir, "*.d", "nginx")))
+    # ACME certificates of groundwork.server.tls still waiting for their real certificate
+    # (a self-signed placeholder, or names that differ from the renewal spec: new names can
+    # only be validated once nginx serves them), and whether the renewal service is installed.
+    result["acme_pending"] = [name for name in names if acme_pending(certificate_dir, name)]
+    result["renew_service"] = os.path.exists(RENEW_SERVICE)
     print(json.dumps(result))
 
 
