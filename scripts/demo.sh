@@ -45,6 +45,7 @@ start_containers() {
       *) docker start "$host" >/dev/null ;;
     esac
   done
+  record_network
   for host in "${HOSTS[@]}"; do
     local state
     state="$(docker exec "$host" timeout 60 systemctl is-system-running --wait 2>/dev/null || true)"
@@ -53,6 +54,14 @@ start_containers() {
       *) die "systemd in $host did not come up (state: '${state}')" ;;
     esac
   done
+}
+
+# The firewall opens SSH to the demo network (inventories/demo/group_vars/all.yml).
+record_network() {
+  local subnet
+  subnet="$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' "$NETWORK" | awk '{print $1}')"
+  [ -n "$subnet" ] || die "could not read the subnet of the network $NETWORK"
+  printf '%s\n' "$subnet" >"$DEMO_DIR/network"
 }
 
 # The demo's admin user logs in with this key (inventories/demo/group_vars/all.yml).
