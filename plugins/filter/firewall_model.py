@@ -9,6 +9,12 @@ import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
+    Checker,
+    is_int,
+    named_items,
+    quote,
+)
 
 DOCUMENTATION = r"""
 name: firewall_model
@@ -185,6 +191,7 @@ _value:
 """
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+/ -]{0,63}")
+NAME_EXPECTED = "up to 64 letters, digits, spaces and '_.:+/-', starting with a letter or digit"
 RATE = re.compile(r"[1-9][0-9]{0,6}/(second|minute|hour|day)")
 RANGE = re.compile(r"([0-9]{1,5})-([0-9]{1,5})")
 SRC = re.compile(r"\bsrc (\S+)")
@@ -212,17 +219,6 @@ SERVICES = {
     "node-exporter": [("tcp", 9100)],
     "wireguard": [("udp", 51820)],
 }
-
-
-def _q(value):
-    """A value as it appears in messages."""
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _is_int(value):
-    return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and value.isdigit()
-    )
 
 
 def _as_list(value):
@@ -319,32 +315,16 @@ def _render_ports(ports):
     return nft_set(items)
 
 
-class _Checker:
-    """Collects problems, each prefixed with where it was found."""
-
-    def __init__(self):
-        self.errors = []
-        self.warnings = []
-
-    def add(self, where, key, value, problem):
-        self.errors.append(f"{where}: {key} {_q(value)} {problem}")
-
-    def rate(self, var, value):
-        if not isinstance(value, str) or not RATE.fullmatch(value):
-            self.errors.append(
-                f"{var}: {_q(value)} is not a rate (expected a number per second, minute, hour or day,"
-                " like '10/minute')"
-            )
-            return None
-        return value
-
-    def integer(self, var, value, low, high):
-        if not _is_int(value) or not low <= int(value) <= high:
-            self.errors.append(
-                f"{var}: {_q(value)} is out of range (expected a whole number from {low} to {high})"
-            )
-            return None
-        return int(value)
+def _rate(check, var, value):
+    return check.pattern(
+        var,
+        None,
+        value,
+        RATE,
+        "a number per second, minute, hour or day, like '10/minute'",
+        optional=False,
+        problem="is not a rate",
+    )
 
 
 class _Resolver:
@@ -369,12 +349,12 @@ class _Resolver:
         given = variables.get("firewall_addresses")
         if given is not None:
             if not isinstance(given, list):
-                return [], f"has firewall_addresses {_q(given)}, which is not a list of IP addresses"
+                return [], f"has firewall_addresses {quote(given)}, which is not a list of IP addresses"
             networks = []
             for index, item in enumerate(given):
                 network, problem = parse_network(str(item) if isinstance(item, str) else item)
                 if network is None:
-                    return [], f"has firewall_addresses[{index}] {_q(item)}, which {problem}"
+                    return [], f"has firewall_addresses[{index}] {quote(item)}, which {problem}"
                 networks.append(network)
             if not networks:
                 return [], "has no address (its firewall_addresses is empty)"
@@ -401,7 +381,7 @@ class _Resolver:
         if not networks:
             return [], (
                 "has no known address: it reports no default route and its ansible_host"
-                f" {_q(ansible_host or host)} is not an IP address; set firewall_addresses for it"
+                f" {quote(ansible_host or host)} is not an IP address; set firewall_addresses for it"
             )
         self.resolved[host] = networks
         return networks, None
@@ -420,7 +400,7 @@ def _ports(check, where, value):
     result = []
     for index, item in enumerate(_as_list(value)):
         key = f"port[{index}]" if isinstance(value, list) else "port"
-        if _is_int(item):
+        if is_int(item):
             if not 1 <= int(item) <= 65535:
                 check.add(where, key, item, "is out of range (expected 1-65535 or a range 'low-high')")
                 return None
@@ -520,34 +500,12 @@ def _comment(text):
     return re.sub(r"[^A-Za-z0-9_.,:+/ -]", "_", text)[:64]
 
 
-def _name(check, where, item, names, var, index):
-    """The item's checked name (or None) and the 'where' prefix of its messages."""
-    name = item.get("name")
-    if name is None:
-        return None, where
-    where = f"{where} ({name})"
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        check.add(
-            where,
-            "name",
-            name,
-            "is not valid (expected up to 64 letters, digits, spaces and '_.:+/-',"
-            " starting with a letter or digit)",
-        )
-        return None, where
-    if name in names:
-        check.add(where, "name", name, f"is already used by {names[name]}")
-    else:
-        names[name] = f"{var}[{index}]"
-    return name, where
-
-
 def _entries(check, where, item, ssh_port):
     """(proto, (low, high)) pairs of a flow from its service, or its port and proto; None after an error."""
     service, proto = item.get("service"), item.get("proto")
     if service is not None:
         if item.get("port") is not None or proto is not None:
-            check.errors.append(f"{where}: service {_q(service)} cannot be combined with port or proto")
+            check.errors.append(f"{where}: service {quote(service)} cannot be combined with port or proto")
             return None
         return _service(check, where, "service", service, ssh_port)
     proto = "tcp" if proto is None else proto
@@ -560,18 +518,12 @@ def _entries(check, where, item, ssh_port):
 
 def _flow_list(check, var, items, groups, resolver, host, ssh_port, egress):
     """Validate flows (or egress allows) and return the rules that concern ``host``."""
-    rules, names = [], {}
-    if not isinstance(items, list):
-        check.errors.append(f"{var}: must be a list")
-        return rules
+    rules = []
     allowed = EGRESS_KEYS if egress else FLOW_KEYS
     peer_key = "to" if egress else "from"
-    for index, item in enumerate(items):
-        where = f"{var}[{index}]"
-        if not isinstance(item, dict):
-            check.errors.append(f"{where}: must be a mapping")
-            continue
-        name, where = _name(check, where, item, names, var, index)
+    for where, item in named_items(check, var, items, NAME, NAME_EXPECTED, required=False, cite_name=False):
+        name = item.get("name")
+        name = name if isinstance(name, str) and NAME.fullmatch(name) else None
         unknown = sorted(str(key) for key in item if key not in allowed)
         if unknown:
             check.errors.append(
@@ -607,11 +559,11 @@ def _extra_rules(check, rules):
     for index, rule in enumerate(rules):
         where = f"firewall_rules[{index}]"
         if not isinstance(rule, str) or not rule.strip():
-            check.errors.append(f"{where}: {_q(rule)} must be a non-empty nft rule")
+            check.add(where, None, rule, "must be a non-empty nft rule")
             continue
         if len(rule) > 1000 or re.search(r"[\n\r;#\\]", rule):
-            check.errors.append(
-                f"{where}: {_q(rule)} must be one rule on one line (no ';', '#', backslashes or line breaks)"
+            check.add(
+                where, None, rule, "must be one rule on one line (no ';', '#', backslashes or line breaks)"
             )
             continue
         depth = 0
@@ -620,7 +572,7 @@ def _extra_rules(check, rules):
             if depth < 0:
                 break
         if depth != 0:
-            check.errors.append(f"{where}: {_q(rule)} has unbalanced braces")
+            check.add(where, None, rule, "has unbalanced braces")
             continue
         result.append(rule.strip())
     return result
@@ -629,14 +581,12 @@ def _extra_rules(check, rules):
 def _admin(check, sources):
     networks = []
     if not isinstance(sources, list):
-        check.errors.append(
-            f"firewall_admin_sources: {_q(sources)} must be a list of IP addresses or networks"
-        )
+        check.add("firewall_admin_sources", None, sources, "must be a list of IP addresses or networks")
         return networks
     for index, item in enumerate(sources):
         network, problem = parse_network(item)
         if network is None:
-            check.errors.append(f"firewall_admin_sources[{index}]: {_q(item)} {problem}")
+            check.add(f"firewall_admin_sources[{index}]", None, item, problem)
             continue
         networks.append(network)
     return networks
@@ -691,20 +641,22 @@ def firewall_model(
                 continue
             readable = not result.get("unreachable") and result.get("rc") == 0
             reports[result["item"]] = result.get("stdout") if readable else None
-    check = _Checker()
+    check = Checker()
 
-    port = check.integer("firewall_ssh_port", ssh_port, 1, 65535) or 22
+    port = check.integer("firewall_ssh_port", None, ssh_port, 1, 65535, optional=False) or 22
     ssh = {
         "port": port,
-        "rate": check.rate("firewall_ssh_rate", ssh_rate),
-        "burst": check.integer("firewall_ssh_burst", ssh_burst, 1, 10000),
+        "rate": _rate(check, "firewall_ssh_rate", ssh_rate),
+        "burst": check.integer("firewall_ssh_burst", None, ssh_burst, 1, 10000, optional=False),
     }
-    log = {"drops": bool(log_drops), "rate": check.rate("firewall_log_rate", log_rate)}
-    echo_rate = check.rate("firewall_icmp_echo_rate", icmp_echo_rate)
-    if not (_is_int(confirm_timeout) and (int(confirm_timeout) == 0 or 10 <= int(confirm_timeout) <= 3600)):
-        check.errors.append(
-            f"firewall_confirm_timeout: {_q(confirm_timeout)} is out of range"
-            " (expected 0 for no commit-confirm, or 10 to 3600 seconds)"
+    log = {"drops": bool(log_drops), "rate": _rate(check, "firewall_log_rate", log_rate)}
+    echo_rate = _rate(check, "firewall_icmp_echo_rate", icmp_echo_rate)
+    if not (is_int(confirm_timeout) and (int(confirm_timeout) == 0 or 10 <= int(confirm_timeout) <= 3600)):
+        check.add(
+            "firewall_confirm_timeout",
+            None,
+            confirm_timeout,
+            "is out of range (expected 0 for no commit-confirm, or 10 to 3600 seconds)",
         )
 
     admin = _admin(check, admin_sources if admin_sources is not None else [])

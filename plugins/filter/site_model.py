@@ -8,6 +8,11 @@ import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
+    Checker,
+    named_items,
+    quote,
+)
 
 DOCUMENTATION = r"""
 name: site_model
@@ -96,6 +101,7 @@ _value:
 """
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+NAME_EXPECTED = "a-z, 0-9, '_', '.' and '-', starting with a-z or 0-9"
 UPSTREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
@@ -106,7 +112,6 @@ URI_PATH = re.compile(r"/[^\s{};\"'\\]*")
 HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]+)")
 NGINX_VARIABLE = re.compile(r"(?:\$[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9_.:/-])+")
 USER = re.compile(r"[^:\s]{1,64}")
-FORBIDDEN = re.compile(r"[\r\n{}]")
 
 LOCATION_MATCHES = {"prefix": "", "exact": "= ", "regex": "~ ", "iregex": "~* ", "priority": "^~ "}
 METHODS = ("round_robin", "least_conn", "ip_hash", "hash")
@@ -147,17 +152,6 @@ UPSTREAM_DEFAULTS = {
 }
 
 
-def _q(value):
-    """A value as it appears in messages."""
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _is_int(value):
-    return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and value.isdigit()
-    )
-
-
 def is_hostname(value, wildcard=False):
     """RFC 1123 host name; with ``wildcard`` a leading ``*.`` label is allowed."""
     if not isinstance(value, str) or not value or len(value) > 253:
@@ -167,60 +161,8 @@ def is_hostname(value, wildcard=False):
     return all(LABEL.fullmatch(label) for label in value.split("."))
 
 
-class _Checker:
-    """Collects problems, each prefixed with where it was found."""
-
-    def __init__(self):
-        self.errors = []
-
-    def add(self, where, key, value, problem):
-        self.errors.append(f"{where}: {key} {_q(value)} {problem}")
-
-    def text(self, where, key, value, required=False):
-        """A string that ends up in a configuration file: no line breaks, no braces."""
-        if value is None:
-            if required:
-                self.errors.append(f"{where}: {key} is required")
-            return None
-        if not isinstance(value, str) or (required and not value):
-            self.add(where, key, value, "must be a non-empty string")
-            return None
-        if FORBIDDEN.search(value):
-            self.add(where, key, value, "must not contain line breaks or braces")
-            return None
-        return value
-
-    def pattern(self, where, key, value, regex, expected):
-        if value is None:
-            return None
-        if not isinstance(value, str) or not regex.fullmatch(value):
-            self.add(where, key, value, f"is not valid (expected {expected})")
-            return None
-        return value
-
-    def integer(self, where, key, value, low, high):
-        if value is None:
-            return None
-        if not _is_int(value) or not low <= int(value) <= high:
-            self.add(where, key, value, f"is out of range (expected a whole number from {low} to {high})")
-            return None
-        return int(value)
-
-    def boolean(self, where, key, value, default):
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.add(where, key, value, "must be true or false")
-            return default
-        return value
-
-    def strings(self, where, key, value):
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.add(where, key, value, "must be a list")
-            return []
-        return [v for i, v in enumerate(value) if self.text(where, f"{key}[{i}]", v, required=True)]
+class _SiteChecker(Checker):
+    """The shared checks, plus the HTTP-specific ones of sites and locations."""
 
     def headers(self, where, key, value):
         if value is None:
@@ -332,10 +274,7 @@ def _upstream(check, where, item, groups, hostvars):
         check.errors.append(f"{where}: name is required")
     up = {key: item.get(key, default) for key, default in UPSTREAM_DEFAULTS.items()}
     up["name"] = name
-    if up["method"] not in METHODS:
-        check.add(
-            where, "method", up["method"], f"is not a balancing method (expected one of {', '.join(METHODS)})"
-        )
+    check.one_of(where, "method", up["method"], METHODS, "a balancing method", optional=False)
     if up["method"] == "hash":
         check.pattern(
             where, "hash_key", up["hash_key"], NGINX_VARIABLE, "nginx variables such as '$request_uri'"
@@ -350,8 +289,7 @@ def _upstream(check, where, item, groups, hostvars):
         check.pattern(where, key, up[key], TIME, "a time like '10s'")
     next_upstream = up["next_upstream"] if isinstance(up["next_upstream"], list) else [up["next_upstream"]]
     for i, condition in enumerate(next_upstream):
-        if condition not in NEXT_UPSTREAM:
-            check.add(where, f"next_upstream[{i}]", condition, f"is not one of {', '.join(NEXT_UPSTREAM)}")
+        check.one_of(where, f"next_upstream[{i}]", condition, NEXT_UPSTREAM, optional=False)
     up["next_upstream"] = next_upstream
     servers = item.get("servers")
     if not isinstance(servers, list) or not servers:
@@ -364,7 +302,7 @@ def _upstream(check, where, item, groups, hostvars):
     ]
     if up["method"] in ("ip_hash", "hash") and any(s["backup"] for s in up["servers"]):
         check.errors.append(
-            f"{where}: servers with backup: true cannot be used with method {_q(up['method'])}"
+            f"{where}: servers with backup: true cannot be used with method {quote(up['method'])}"
         )
     return up
 
@@ -374,10 +312,8 @@ def _location(check, where, index, item, upstreams):
     if not isinstance(item, dict):
         check.add(where, at, item, "must be a mapping")
         return None
-    match = item.get("match", "prefix")
-    if match not in LOCATION_MATCHES:
-        check.add(where, f"{at}.match", match, f"is not one of {', '.join(LOCATION_MATCHES)}")
-        match = "prefix"
+    match = check.one_of(where, f"{at}.match", item.get("match", "prefix"), LOCATION_MATCHES, optional=False)
+    match = match or "prefix"
     path = item.get("path")
     if match in ("regex", "iregex"):
         path = check.text(where, f"{at}.path", path, required=True)
@@ -418,7 +354,7 @@ def _location(check, where, index, item, upstreams):
 
 def _upstream_ref(check, where, key, name, upstreams):
     if name not in upstreams:
-        known = ", ".join(_q(n) for n in sorted(upstreams)) or "none"
+        known = ", ".join(quote(n) for n in sorted(upstreams)) or "none"
         check.add(where, key, name, f"is not a known upstream (known: {known})")
         return None
     return name
@@ -447,7 +383,7 @@ def _tls(check, where, item, certificates, defaults):
     if certificate is None:
         check.errors.append(f"{where}: tls.certificate is required")
     elif certificate not in certificates:
-        known = ", ".join(_q(n) for n in sorted(certificates)) or "none"
+        known = ", ".join(quote(n) for n in sorted(certificates)) or "none"
         check.add(where, "tls.certificate", certificate, f"is not a known certificate (known: {known})")
     hsts = check.boolean(where, "tls.hsts", item.get("hsts"), True)
     max_age = check.integer(
@@ -640,7 +576,7 @@ def site_model(
     groups = groups or {}
     hostvars = hostvars or {}
     defaults = dict(SITE_DEFAULTS, **(defaults or {}))
-    check = _Checker()
+    check = _SiteChecker()
 
     model_upstreams = {}
     for index, item in enumerate(upstreams):
@@ -661,25 +597,8 @@ def site_model(
             )
 
     model_sites = []
-    seen_names = {}
     served = {}
-    for index, item in enumerate(sites):
-        if not isinstance(item, dict):
-            check.errors.append(f"{sites_var}[{index}]: must be a mapping")
-            continue
-        name = item.get("name")
-        where = f"{sites_var}[{index}]" + (f" ({name})" if isinstance(name, str) else "")
-        if not isinstance(name, str) or not NAME.fullmatch(name):
-            check.add(
-                where,
-                "name",
-                name,
-                "is not valid (expected a-z, 0-9, '_', '.' and '-', starting with a-z or 0-9)",
-            )
-        elif name in seen_names:
-            check.add(where, "name", name, f"is already used by {seen_names[name]}")
-        else:
-            seen_names[name] = where
+    for where, item in named_items(check, sites_var, sites, NAME, NAME_EXPECTED):
         site = _site(check, where, item, model_upstreams, certificates, defaults)
         # The plain port serves the site or its redirect to HTTPS: both claim the names.
         ports = [site["port"]]

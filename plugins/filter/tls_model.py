@@ -10,6 +10,10 @@ import re
 import time
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
+    Checker,
+    named_items,
+)
 
 DOCUMENTATION = r"""
 name: tls_model
@@ -130,6 +134,7 @@ PROVIDED_KEYS = ("certificate", "chain", "private_key")
 KEYS = ("name", "domains", "provider", "key_type", "days", *PROVIDED_KEYS)
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+NAME_EXPECTED = "a-z, 0-9, '_', '.' and '-', starting with a-z or 0-9"
 LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 POSIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
@@ -138,10 +143,6 @@ WEBROOT = re.compile(r"/[^\s{};\"'\\]*")
 CA_DIR = re.compile(r"(?:/|~/)[^\s\"'\\]*")
 PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\s.*?-----END \1-----", re.DOTALL)
 HIDDEN = "(not shown)"
-
-
-def _q(value):
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 def is_domain(value, wildcard=True):
@@ -196,17 +197,6 @@ def _dns_names(certificate):
     except x509.ExtensionNotFound:
         return []
     return [name.lower() for name in extension.value.get_values_for_type(x509.DNSName)]
-
-
-class _Checker:
-    def __init__(self):
-        self.errors = []
-
-    def add(self, where, key, value, problem):
-        self.errors.append(f"{where}: {key} {_q(value)} {problem}")
-
-    def line(self, where, text):
-        self.errors.append(f"{where}: {text}")
 
 
 def _provided(check, where, item, domains, now):
@@ -288,8 +278,7 @@ def _provided(check, where, item, domains, now):
 def _certificate(check, where, item, now):
     cert = {key: item.get(key) for key in KEYS}
     provider = cert["provider"] if cert["provider"] is not None else "acme"
-    if provider not in PROVIDERS:
-        check.add(where, "provider", provider, f"is not a provider (expected one of {', '.join(PROVIDERS)})")
+    check.one_of(where, "provider", provider, PROVIDERS, "a provider")
     cert["provider"] = provider
 
     domains = cert["domains"]
@@ -321,16 +310,14 @@ def _certificate(check, where, item, now):
     cert["domains"] = normalised
 
     key_type = cert["key_type"]
-    if key_type is not None and key_type not in KEY_TYPES:
-        check.add(where, "key_type", key_type, f"is not a key type (expected one of {', '.join(KEY_TYPES)})")
+    check.one_of(where, "key_type", key_type, KEY_TYPES, "a key type")
     cert["key_type"] = key_type or "ecdsa_p256"
 
     days = cert["days"]
     if provider in DEFAULT_DAYS:
         if days is None:
             days = DEFAULT_DAYS[provider]
-        elif isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-            check.add(where, "days", days, f"is out of range (expected a whole number from 1 to {MAX_DAYS})")
+        check.integer(where, "days", days, 1, MAX_DAYS, strict=True)
     elif days is not None:
         check.add(where, "days", days, "applies only to providers selfsigned and internal_ca")
     cert["days"] = days if provider in DEFAULT_DAYS else None
@@ -358,9 +345,11 @@ def _certificate(check, where, item, now):
 def _acme(check, directory, ca_bundle, email, webroot, renew_fraction):
     url = ACME_DIRECTORIES.get(directory, directory)
     if not isinstance(url, str) or not URL.fullmatch(url):
-        check.errors.append(
-            f"tls_acme_directory: {_q(directory)} is not valid (expected letsencrypt, letsencrypt_staging"
-            " or an https:// URL)"
+        check.add(
+            "tls_acme_directory",
+            None,
+            directory,
+            "is not valid (expected letsencrypt, letsencrypt_staging or an https:// URL)",
         )
     bundle = None
     if ca_bundle:
@@ -369,18 +358,10 @@ def _acme(check, directory, ca_bundle, email, webroot, renew_fraction):
             check.errors.append("tls_acme_ca_bundle: is not empty but holds no PEM certificate")
         bundle = "".join(blocks) or None
     if email and (not isinstance(email, str) or not EMAIL.fullmatch(email)):
-        check.errors.append(f"tls_acme_email: {_q(email)} is not an e-mail address")
+        check.add("tls_acme_email", None, email, "is not an e-mail address")
     if not isinstance(webroot, str) or not WEBROOT.fullmatch(webroot):
-        check.errors.append(f"tls_acme_webroot: {_q(webroot)} is not an absolute path")
-    if (
-        isinstance(renew_fraction, bool)
-        or not isinstance(renew_fraction, int)
-        or not 2 <= renew_fraction <= 100
-    ):
-        check.errors.append(
-            f"tls_renew_fraction: {_q(renew_fraction)} is out of range"
-            " (expected a whole number from 2 to 100)"
-        )
+        check.add("tls_acme_webroot", None, webroot, "is not an absolute path")
+    check.integer("tls_renew_fraction", None, renew_fraction, 2, 100, optional=False, strict=True)
     return {
         "directory": url,
         "ca_bundle": bundle,
@@ -403,16 +384,15 @@ def _repository(path):
 
 
 def _internal_ca(check, name, host, directory, protected_dirs):
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        check.errors.append(
-            f"tls_internal_ca_name: {_q(name)} is not valid (expected a-z, 0-9, '_', '.' and '-')"
-        )
+    check.pattern("tls_internal_ca_name", None, name, NAME, "a-z, 0-9, '_', '.' and '-'", optional=False)
     if not isinstance(host, str) or not host:
-        check.errors.append(f"tls_internal_ca_host: {_q(host)} must be 'localhost' or an inventory host")
+        check.add("tls_internal_ca_host", None, host, "must be 'localhost' or an inventory host")
     if not isinstance(directory, str) or not CA_DIR.fullmatch(directory):
-        check.errors.append(
-            f"tls_internal_ca_dir: {_q(directory)} is not valid"
-            " (expected an absolute path or one starting with '~/')"
+        check.add(
+            "tls_internal_ca_dir",
+            None,
+            directory,
+            "is not valid (expected an absolute path or one starting with '~/')",
         )
         return
     if host in ("localhost", "127.0.0.1"):
@@ -422,9 +402,12 @@ def _internal_ca(check, name, host, directory, protected_dirs):
                 continue
             base = _repository(os.path.realpath(os.path.expanduser(str(protected))))
             if real == base or real.startswith(base.rstrip("/") + "/"):
-                check.errors.append(
-                    f"tls_internal_ca_dir: {_q(directory)} lies inside {base}; the CA key must never be kept"
-                    " with the playbooks or the inventory (choose a directory outside the repository)"
+                check.add(
+                    "tls_internal_ca_dir",
+                    None,
+                    directory,
+                    f"lies inside {base}; the CA key must never be kept with the playbooks or the inventory"
+                    " (choose a directory outside the repository)",
                 )
                 return
 
@@ -448,34 +431,17 @@ def tls_model(
     """Validate and normalise the certificates and settings; see DOCUMENTATION."""
     if not isinstance(certificates, list):
         raise AnsibleFilterError(f"tls_model: {certificates_var} must be a list of certificates")
-    check = _Checker()
+    check = Checker()
     result = []
-    names = {}
-    for index, item in enumerate(certificates):
-        if not isinstance(item, dict):
-            check.errors.append(f"{certificates_var}[{index}]: must be a mapping")
-            continue
-        name = item.get("name")
-        where = f"{certificates_var}[{index}]" + (f" ({name})" if isinstance(name, str) else "")
-        if not isinstance(name, str) or not NAME.fullmatch(name):
-            check.add(
-                where,
-                "name",
-                name,
-                "is not valid (expected a-z, 0-9, '_', '.' and '-', starting with a-z or 0-9)",
-            )
-        elif name in names:
-            check.add(where, "name", name, f"is already used by {names[name]}")
-        else:
-            names[name] = where
+    for where, item in named_items(check, certificates_var, certificates, NAME, NAME_EXPECTED):
         result.append(_certificate(check, where, item, time.time() if now is None else float(now)))
     acme = _acme(check, acme_directory, acme_ca_bundle, acme_email, acme_webroot, renew_fraction)
     _internal_ca(check, internal_ca_name, internal_ca_host, internal_ca_dir, protected_dirs)
     if not isinstance(key_group, str) or not POSIX_NAME.fullmatch(key_group):
-        check.errors.append(f"tls_key_group: {_q(key_group)} is not a valid group name")
+        check.add("tls_key_group", None, key_group, "is not a valid group name")
     for index, member in enumerate(key_group_members or []):
         if not isinstance(member, str) or not POSIX_NAME.fullmatch(member) or member == "root":
-            check.errors.append(f"tls_key_group_members[{index}]: {_q(member)} is not a valid user name")
+            check.add(f"tls_key_group_members[{index}]", None, member, "is not a valid user name")
     return {"certificates": result, "acme": acme, "errors": check.errors}
 
 

@@ -102,7 +102,11 @@ class Checker:
         """One of ``choices``: ``is not <what> (expected one of a, b)`` or ``is not one of a, b``."""
         if value is None and optional:
             return None
-        if value not in choices:
+        try:
+            known = value in choices
+        except TypeError:  # an unhashable value (a list, a mapping) against a mapping's keys
+            known = False
+        if not known:
             listed = ", ".join(str(choice) for choice in choices)
             problem = f"is not {what} (expected one of {listed})" if what else f"is not one of {listed}"
             self.add(where, key, value, problem)

@@ -116,10 +116,12 @@ def test_one_of():
     assert check.one_of(W, "k", "c", ("a", "b")) is None
     assert check.one_of(W, "k", "c", {"a": 1, "b": 2}, what="a letter") is None
     assert check.one_of(W, "k", None, (1, 2), optional=False) is None
+    assert check.one_of(W, "k", ["a"], {"a": 1}) is None
     assert check.errors == [
         f"{W}: k 'c' is not one of a, b",
         f"{W}: k 'c' is not a letter (expected one of a, b)",
         f"{W}: k None is not one of 1, 2",
+        f"{W}: k ['a'] is not one of a",
     ]
 
 
