@@ -6,6 +6,7 @@
 #
 # Usage: scripts/demo.sh [up]     create (when missing) and configure the demo
 #        scripts/demo.sh down     remove the containers, the network and the demo key
+#        scripts/demo.sh containers   only create (when missing) and start the containers
 #   GW_DEMO_RELEASE=13            Debian release of the containers (default 12)
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -14,6 +15,11 @@
 
 NETWORK=groundwork-demo
 HOSTS=(groundwork-lb groundwork-app1 groundwork-app2 groundwork-db)
+LB=groundwork-lb
+HTTPS_PORT=8443
+HTTP_PORT=8080
+# The demo's internal CA (tls_internal_ca_dir in inventories/demo/group_vars/all.yml).
+CA_DIR="$HOME/.local/share/groundwork/demo-ca"
 RELEASE="${GW_DEMO_RELEASE:-12}"
 DEMO_DIR="$GW_ROOT/.demo"
 
@@ -28,14 +34,22 @@ start_containers() {
   docker network inspect "$NETWORK" >/dev/null 2>&1 \
     || docker network create --label org.groundwork.demo=1 "$NETWORK" >/dev/null
   local host
+  # A balancer from an earlier version of the demo was not published: create it anew.
+  if [ "$(container_state "$LB")" != absent ] && [ -z "$(docker port "$LB" 443/tcp 2>/dev/null)" ]; then
+    log "Re-creating $LB to publish it on 127.0.0.1:$HTTPS_PORT and 127.0.0.1:$HTTP_PORT"
+    docker rm -f "$LB" >/dev/null
+  fi
   for host in "${HOSTS[@]}"; do
     case "$(container_state "$host")" in
       running) ;;
       absent)
         log "Creating container $host (Debian $RELEASE)"
+        local ports=()
+        # The balancer is published on loopback only (inventories/demo/group_vars/loadbalancers.yml).
+        [ "$host" = "$LB" ] && ports=(-p "127.0.0.1:$HTTPS_PORT:443" -p "127.0.0.1:$HTTP_PORT:80")
         # systemd as PID 1 with the settings that work on this engine (ENVIRONMENT.md)
         docker run -d --name "$host" --hostname "$host" --network "$NETWORK" \
-          --label org.groundwork.demo=1 \
+          --label org.groundwork.demo=1 "${ports[@]}" \
           --cap-add SYS_ADMIN --cap-add NET_ADMIN --cgroupns host \
           -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
           --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
@@ -104,12 +118,23 @@ down() {
   if docker network inspect "$NETWORK" >/dev/null 2>&1; then
     docker network rm "$NETWORK" >/dev/null
   fi
-  rm -rf "$DEMO_DIR"
+  rm -rf "$DEMO_DIR" "$CA_DIR"
   log "Demo removed"
+}
+
+# The containers alone, without configuring them (bench/site.sh times the playbook itself).
+containers() {
+  ensure_venv
+  ensure_collection_link
+  ensure_docker
+  ensure_images "$RELEASE"
+  ensure_demo_key
+  start_containers
 }
 
 case "${1:-up}" in
   up) up ;;
   down) down ;;
-  *) die "usage: $0 [up|down]" ;;
+  containers) containers ;;
+  *) die "usage: $0 [up|down|containers]" ;;
 esac
