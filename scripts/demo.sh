@@ -12,6 +12,8 @@
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=scripts/lib/images.sh
 . "$GW_ROOT/scripts/lib/images.sh"
+# shellcheck source=scripts/lib/graphviz.sh
+. "$GW_ROOT/scripts/lib/graphviz.sh"
 
 NETWORK=groundwork-demo
 HOSTS=(groundwork-lb groundwork-app1 groundwork-app2 groundwork-db)
@@ -103,6 +105,10 @@ up() {
   (cd "$GW_ROOT" && ansible-playbook -i inventories/demo scripts/demo/summary.yml \
     -e "__gw_demo_log=$log_file" -e "__gw_demo_dir=$DEMO_DIR") >"$DEMO_DIR/summary.log" \
     || die "could not read the state back from the hosts; see $DEMO_DIR/summary.log"
+  ensure_graphviz
+  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/architecture.yml \
+    -e "architecture_output_dir=$DEMO_DIR") >"$DEMO_DIR/architecture.log" \
+    || die "could not draw the architecture picture; see $DEMO_DIR/architecture.log"
   printf '\n'
   cat "$DEMO_DIR/summary.txt"
 }

@@ -10,6 +10,8 @@
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=scripts/lib/images.sh
 . "$GW_ROOT/scripts/lib/images.sh"
+# shellcheck source=scripts/lib/graphviz.sh
+. "$GW_ROOT/scripts/lib/graphviz.sh"
 
 ALL_STAGES=(ruff ansible-lint sanity units build molecule)
 GW_TEST_RELEASES="${GW_TEST_RELEASES:-12 13}"
@@ -50,6 +52,8 @@ stage_sanity() {
 
 stage_units() {
   local rc=0
+  # The architecture picture's tests render with Graphviz's dot.
+  ensure_graphviz
   (cd "$GW_ROOT" && pytest -q -p no:cacheprovider tests/unit) || rc=$?
   # pytest exits 5 when it collects nothing: no unit tests is a failure here too.
   return "$rc"
@@ -88,13 +92,15 @@ scenarios() {
 runs_on() {
   local file="$GW_ROOT/molecule/$1/releases"
   [ -f "$file" ] || return 0
-  grep -qxF "$2" <(tr -s ' \t' '\n\n' <"$file")
+  grep -qxF "$2" <(tr -s ' \t' '\n' <"$file")
 }
 
 stage_molecule() {
   local release scenario start
   # shellcheck disable=SC2086
   ensure_images $GW_TEST_RELEASES
+  # The stack scenario draws the architecture picture.
+  ensure_graphviz
   for release in $GW_TEST_RELEASES; do
     for scenario in $(scenarios); do
       if ! runs_on "$scenario" "$release"; then
