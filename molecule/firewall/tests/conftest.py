@@ -8,13 +8,18 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import testinfra
 import yaml
+
+# molecule/_shared/testlib.py: what the scenarios' tests share (pytest runs from tests/).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+pytest.register_assert_rewrite("testlib")
+import testlib  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1]
 # The tests reach the containers with testinfra's docker backend (docker exec), which
@@ -130,18 +135,8 @@ def firewall_variables():
 
 def run_playbook(variables, tmp_path, *options):
     """apply.yml against the inventory directory (fw-target over SSH) with changed variables."""
-    extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps(variables))
-    result = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY_DIR, str(SCENARIO / "apply.yml"), "-e", f"@{extra}", *options],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
-        timeout=300,
-    )
-    return result.returncode, result.stdout + result.stderr
+    return testlib.run_playbook(SCENARIO, INVENTORY_DIR, "apply.yml", variables, tmp_path, *options)
 
 
 def recap_changed(output):
-    return int(re.search(r"fw-target\s*:.*changed=(\d+)", output).group(1))
+    return testlib.recap_changed(output, "fw-target")

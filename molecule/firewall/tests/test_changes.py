@@ -19,6 +19,7 @@ from conftest import (
     snapshot,
     ssh_works,
     table,
+    testlib,
 )
 
 testinfra_hosts = ["docker://fw-target"]
@@ -76,12 +77,9 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_fails_early_and_changes_nothing(host, tmp_path, case):
     variables, expected = CASES[case]
-    before = snapshot(host)
-    rc, output = run_playbook(variables, tmp_path)
-    assert rc != 0, output
-    assert expected in " ".join(output.split()), output
-    assert "changed=0" in output
-    assert snapshot(host) == before
+    testlib.assert_refused_unchanged(
+        lambda: run_playbook(variables, tmp_path), lambda: snapshot(host), expected
+    )
 
 
 def test_check_mode_shows_the_diff_and_changes_nothing(host, other, tmp_path):

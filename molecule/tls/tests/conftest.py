@@ -6,15 +6,19 @@
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import testinfra
 import yaml
+
+# molecule/_shared/testlib.py: what the scenarios' tests share (pytest runs from tests/).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+pytest.register_assert_rewrite("testlib")
+import testlib  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1]
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
@@ -77,21 +81,12 @@ def target_variables():
 
 
 def run_playbook(variables, tmp_path, *options):
-    extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps(variables))
-    result = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, str(SCENARIO / "apply.yml"), "-e", f"@{extra}", *options],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
-        timeout=600,
-    )
-    return result.returncode, result.stdout + result.stderr
+    """apply.yml with changed variables: (rc, output); ACME issuance may take a while."""
+    return testlib.run_playbook(SCENARIO, INVENTORY, "apply.yml", variables, tmp_path, *options, timeout=600)
 
 
 def recap_changed(output):
-    return int(re.search(r"tls-target\s*:.*changed=(\d+)", output).group(1))
+    return testlib.recap_changed(output, "tls-target")
 
 
 def snapshot(host):
