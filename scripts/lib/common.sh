@@ -107,7 +107,23 @@ activate_venv() {
 # ---------------------------------------------------------------------------------------
 docker_answers() { have docker && timeout 10 docker info >/dev/null 2>&1; }
 
+# Every systemd container takes inotify instances from the host's shared per-user limit
+# (Debian's default: 128); a few multi-container scenarios exhaust it and systemd in the
+# next container hangs at "initializing" ("Failed to create inotify object").
+ensure_inotify_instances() {
+  local file=/proc/sys/fs/inotify/max_user_instances wanted=1024
+  [ -r "$file" ] || return 0
+  [ "$(cat "$file")" -ge "$wanted" ] && return 0
+  if is_root; then
+    log "Raising fs.inotify.max_user_instances to $wanted for systemd containers"
+    sysctl -q -w "fs.inotify.max_user_instances=$wanted" || warn "could not raise fs.inotify.max_user_instances"
+  else
+    warn "fs.inotify.max_user_instances is $(cat "$file"): raise it to $wanted (sysctl) for systemd containers"
+  fi
+}
+
 ensure_docker() {
+  ensure_inotify_instances
   docker_answers && return 0
   if ! have dockerd; then
     apt_install docker.io
