@@ -32,42 +32,58 @@ INCREMENT = "UPDATE demo_counter SET value = value + 1 WHERE id = 1 RETURNING va
 
 
 class Database:
-    """One connection per server thread, opened on first use and reopened after an error.
+    """A small pool of connections shared by the request threads.
 
-    ``connect`` is a function returning a DB-API connection (psycopg2.connect with the URL
-    in production, a fake in the tests).
+    Every request runs in a thread of its own, so a connection per thread would mean a new
+    TLS and SCRAM handshake per request; instead a thread takes an idle connection, uses it
+    for one statement and gives it back. A connection that fails is closed and the
+    statement retried once on a fresh one (a kept connection may have died with a database
+    restart). ``connect`` returns a DB-API connection (psycopg2.connect with the URL in
+    production, a fake in the tests).
     """
 
-    def __init__(self, connect):
+    def __init__(self, connect, size=8):
         self._connect = connect
-        self._local = threading.local()
+        self._idle = []
+        self._lock = threading.Lock()
+        self._size = size
         self._schema_ready = False
 
-    def _connection(self):
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            conn.autocommit = True
-            if not self._schema_ready:
-                with conn.cursor() as cur:
-                    for statement in SCHEMA:
-                        cur.execute(statement)
-                self._schema_ready = True
-            self._local.conn = conn
+    def _take(self):
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        conn = self._connect()
+        conn.autocommit = True
+        if not self._schema_ready:
+            with conn.cursor() as cur:
+                for statement in SCHEMA:
+                    cur.execute(statement)
+            self._schema_ready = True
         return conn
 
+    def _give_back(self, conn):
+        with self._lock:
+            if len(self._idle) < self._size:
+                self._idle.append(conn)
+                return
+        _close(conn)
+
     def _run(self, statement):
-        """Run one statement and return the first column of its first row; one retry on a
-        fresh connection, since a kept connection may have died with a database restart."""
+        """Run one statement and return the first column of its first row."""
         for attempt in (1, 2):
+            conn = self._take()
             try:
-                with self._connection().cursor() as cur:
+                with conn.cursor() as cur:
                     cur.execute(statement)
-                    return cur.fetchone()[0]
+                    value = cur.fetchone()[0]
             except Exception:
-                self.close()
+                _close(conn)
                 if attempt == 2:
                     raise
+                continue
+            self._give_back(conn)
+            return value
         return None  # not reached
 
     def increment(self) -> int:
@@ -81,13 +97,17 @@ class Database:
             return False
 
     def close(self):
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # already broken: nothing left to close
-                LOG.debug("closing a broken connection failed", exc_info=True)
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            _close(conn)
+
+
+def _close(conn):
+    try:
+        conn.close()
+    except Exception:  # already broken: nothing left to close
+        LOG.debug("closing a broken connection failed", exc_info=True)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -139,6 +159,8 @@ class Server(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a burst would see refused connections.
+    request_queue_size = 128
 
     def __init__(self, address, app: App):
         self.app = app

@@ -133,3 +133,26 @@ def test_version_from_environment_or_file():
 
 def test_main_needs_a_database_url():
     assert demo.main({}) == 2
+
+
+def test_connections_are_pooled_across_request_threads():
+    fake = FakeDB()
+    db = demo.Database(fake.connect)
+    threads = [threading.Thread(target=db.increment) for _request in range(10)]
+    for thread in threads:
+        thread.start()
+        thread.join()
+    assert fake.counter == 10
+    # one after the other, every request reused the one connection
+    assert fake.connections == 1
+
+
+def test_a_broken_pooled_connection_is_replaced_once():
+    fake = FakeDB()
+    db = demo.Database(fake.connect)
+    assert db.increment() == 1
+    fake.down = True
+    assert not db.ping()
+    fake.down = False
+    assert db.increment() == 2
+    assert fake.connections == 2
