@@ -9,6 +9,9 @@ import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.groundwork.server.plugins.module_utils._topology.core import (
+    SERVICES as TOPOLOGY_SERVICES,
+)
 from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
     Checker,
     is_int,
@@ -200,25 +203,9 @@ FLOW_KEYS = ("name", "from", "to", "port", "proto", "service")
 EGRESS_KEYS = ("name", "to", "port", "proto", "service")
 
 # Well-known services: name -> [(proto, port)]. "ssh" follows firewall_ssh_port.
-SERVICES = {
-    "ssh": [("tcp", None)],
-    "http": [("tcp", 80)],
-    "https": [("tcp", 443)],
-    "http3": [("udp", 443)],
-    "dns": [("tcp", 53), ("udp", 53)],
-    "ntp": [("udp", 123)],
-    "smtp": [("tcp", 25)],
-    "smtps": [("tcp", 465)],
-    "submission": [("tcp", 587)],
-    "imaps": [("tcp", 993)],
-    "pop3s": [("tcp", 995)],
-    "postgresql": [("tcp", 5432)],
-    "mysql": [("tcp", 3306)],
-    "mariadb": [("tcp", 3306)],
-    "redis": [("tcp", 6379)],
-    "node-exporter": [("tcp", 9100)],
-    "wireguard": [("udp", 51820)],
-}
+# Well-known services (name -> [(proto, port)]) live with the topology drawing, which
+# labels flows with the same ports.
+SERVICES = TOPOLOGY_SERVICES
 
 
 def _as_list(value):

@@ -41,8 +41,8 @@ DEFAULT_UNITS = ("nginx", "apache2", "postgresql@*", "mariadb", "mysql", "ssh")
 FIREWALL = "nftables firewall"
 BACKGROUND_UNITS = ("groundwork-firewall", "ssh", FIREWALL)
 
-# Well-known flow services: name -> [(proto, port)]; "ssh" is port 22 here. The same table
-# as the firewall_model filter's (a unit test keeps the two equal).
+# Well-known flow services: name -> [(proto, port)]; port None for "ssh" means the host's
+# SSH port (22 in the picture). The firewall_model filter uses this table too.
 SERVICES = {
     "ssh": [("tcp", None)],
     "http": [("tcp", 80)],
