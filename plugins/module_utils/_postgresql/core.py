@@ -86,7 +86,7 @@ CLUSTER_QUERY = """
 SELECT json_build_object(
   'roles', (SELECT coalesce(json_agg(json_build_object(
       'name', a.rolname, 'login', a.rolcanlogin, 'password', a.rolpassword,
-      'member_of', (SELECT coalesce(json_agg(g.rolname ORDER BY g.rolname), '[]')
+      'member_of', (SELECT coalesce(json_agg(DISTINCT g.rolname ORDER BY g.rolname), '[]')
                     FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
                     WHERE m.member = a.oid))), '[]')
     FROM pg_authid a WHERE a.rolname !~ '^pg_'),
