@@ -149,7 +149,8 @@ ensure_docker() {
       systemctl start docker || true
     fi
     if ! pgrep -x dockerd >/dev/null 2>&1; then
-      nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
+      # its own session: ending the shell (or its process group) that started it must not stop it
+      setsid nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
       disown || true
     fi
   fi
