@@ -75,7 +75,7 @@ def packages(names):
         ["/usr/bin/dpkg-query", "--show", "--showformat=${Package} ${db:Status-Status}\\n", *names]
     )
     for line in done.stdout.splitlines() if done else []:
-        name, _, state = line.partition(" ")
+        name, _sep, state = line.partition(" ")
         if name in states:
             states[name] = state
     return states
