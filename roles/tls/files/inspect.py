@@ -4,7 +4,7 @@
 """Print what groundwork.server.tls needs to know about the host, as JSON.
 
 Argument: one JSON object {"dir", "names", "ca", "certbot_live", "trust_dir", "group",
-"members", "units"}. Read-only. Certificates and keys are parsed with the
+"members", "units", "packages"}. Read-only. Certificates and keys are parsed with the
 Python package cryptography when it is installed (it is after the role's package step;
 only a check-mode run on a fresh host goes without). A private key is only loaded to
 compare its public half with the certificate's; nothing secret is printed.
@@ -181,6 +181,26 @@ def systemctl(verb, unit):
     return result.stdout.strip() or "unknown"
 
 
+def packages(names):
+    """The dpkg state of each package ("installed" when it is)."""
+    states = dict.fromkeys(names, "not-installed")
+    try:
+        # A fixed program by absolute path; the package names come from the role.
+        result = subprocess.run(  # noqa: S603
+            ["/usr/bin/dpkg-query", "--show", "--showformat=${Package} ${db:Status-Status}\\n", *names],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return states
+    for line in result.stdout.splitlines():
+        name, _sep, state = line.partition(" ")
+        if name in states:
+            states[name] = state
+    return states
+
+
 def main():
     args = json.loads(sys.argv[1])
     ca = None
@@ -200,6 +220,7 @@ def main():
             users[member] = False
     result = {
         "cryptography": x509 is not None,
+        "packages": packages(args.get("packages", [])),
         "certificates": {name: inspect_certificate(args, name, ca) for name in args["names"]},
         "group": group_info,
         "users": users,
