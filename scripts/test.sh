@@ -6,6 +6,7 @@
 # Usage: scripts/test.sh [STAGE...]
 #   GW_TEST_RELEASES="12 13"   Debian releases every Molecule scenario runs on
 #   GW_TEST_SCENARIOS="base"   limit the Molecule stage to these scenarios
+#   GW_TEST_JOBS=2             Molecule scenarios run at the same time
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=scripts/lib/images.sh
@@ -95,27 +96,81 @@ runs_on() {
   grep -qxF "$2" <(tr -s ' \t' '\n' <"$file")
 }
 
+# One scenario on one release; its output goes to a log file, shown when it fails.
+# The same scenario never runs twice at once (its containers and network have fixed names).
+molecule_job() {
+  local scenario="$1" release="$2" logfile="$3" start=$SECONDS
+  log "molecule test -s $scenario on Debian $release (log: ${logfile#"$GW_ROOT"/})"
+  if (cd "$GW_ROOT" && flock "$GW_ROOT/.build/molecule/$scenario.lock" \
+    env GW_MOLECULE_IMAGE="$GW_IMAGE_REPO:$release" molecule test -s "$scenario") >"$logfile" 2>&1; then
+    printf 'molecule %s (Debian %s): passed in %ss\n' "$scenario" "$release" "$((SECONDS - start))"
+    return 0
+  fi
+  printf 'molecule %s (Debian %s): FAILED after %ss\n' "$scenario" "$release" "$((SECONDS - start))"
+  return 1
+}
+
+# A worker takes the next job from the shared list until none is left or one failed.
+molecule_worker() {
+  local dir="$1" index job
+  while :; do
+    [ -e "$dir/failed" ] && return 0
+    index="$(flock "$dir/next.lock" sh -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' sh "$dir/next")"
+    job="$(sed -n "$((index + 1))p" "$dir/jobs")"
+    [ -n "$job" ] || return 0
+    # shellcheck disable=SC2086  # "scenario release"
+    set -- $job
+    if ! molecule_job "$1" "$2" "$dir/$1-$2.log" >>"$dir/results"; then
+      echo "$1 $2" >>"$dir/failed"
+    fi
+  done
+}
+
+# Scenarios run GW_TEST_JOBS at a time (default 2): they spend most of their time waiting
+# on containers, package downloads and timeouts, so two share this 2-core machine well.
 stage_molecule() {
-  local release scenario start
+  local release scenario worker dir="$GW_ROOT/.build/molecule" jobs="${GW_TEST_JOBS:-2}"
+  [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "GW_TEST_JOBS must be a positive integer (got '$jobs')"
   # shellcheck disable=SC2086
   ensure_images $GW_TEST_RELEASES
   # The stack scenario draws the architecture picture.
   ensure_graphviz
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  echo 0 >"$dir/next"
+  : >"$dir/results"
   for release in $GW_TEST_RELEASES; do
     for scenario in $(scenarios); do
-      if ! runs_on "$scenario" "$release"; then
+      if runs_on "$scenario" "$release"; then
+        echo "$scenario $release" >>"$dir/jobs"
+      else
         RESULTS+=("molecule $scenario (Debian $release): not run (molecule/$scenario/releases)")
-        continue
       fi
-      start=$SECONDS
-      log "molecule test -s $scenario on Debian $release"
-      if ! (cd "$GW_ROOT" && GW_MOLECULE_IMAGE="$GW_IMAGE_REPO:$release" molecule test -s "$scenario"); then
-        FAILED_DETAIL="scenario '$scenario' on Debian $release"
-        return 1
-      fi
-      RESULTS+=("molecule $scenario (Debian $release): passed in $((SECONDS - start))s")
     done
   done
+  # The longest first, so that it does not run alone at the end.
+  if grep -q '^stack ' "$dir/jobs"; then
+    { grep '^stack ' "$dir/jobs"; grep -v '^stack ' "$dir/jobs"; } >"$dir/jobs.sorted"
+    mv "$dir/jobs.sorted" "$dir/jobs"
+  fi
+  local pids=()
+  for ((worker = 1; worker <= jobs; worker++)); do
+    molecule_worker "$dir" &
+    pids+=("$!")
+  done
+  wait "${pids[@]}"
+  mapfile -t -O "${#RESULTS[@]}" RESULTS <"$dir/results"
+  if [ -s "$dir/failed" ]; then
+    local failed
+    while read -r scenario release; do
+      printf '\n----- molecule %s (Debian %s): the end of its log (%s) -----\n' \
+        "$scenario" "$release" "$dir/$scenario-$release.log" >&2
+      tail -n 150 "$dir/$scenario-$release.log" >&2
+    done <"$dir/failed"
+    failed="$(paste -sd ',' "$dir/failed")"
+    FAILED_DETAIL="scenario(s) ${failed//,/, } (logs in .build/molecule/)"
+    return 1
+  fi
 }
 
 main() {
