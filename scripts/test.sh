@@ -115,6 +115,7 @@ molecule_worker() {
   local dir="$1" index job
   while :; do
     [ -e "$dir/failed" ] && return 0
+    # shellcheck disable=SC2016  # expanded by the inner shell, under the lock
     index="$(flock "$dir/next.lock" sh -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' sh "$dir/next")"
     job="$(sed -n "$((index + 1))p" "$dir/jobs")"
     [ -n "$job" ] || return 0
