@@ -30,6 +30,8 @@
 . "$(dirname "$0")/../scripts/lib/common.sh"
 # shellcheck source=scripts/lib/images.sh
 . "$GW_ROOT/scripts/lib/images.sh"
+# shellcheck source=scripts/lib/containers.sh
+. "$GW_ROOT/scripts/lib/containers.sh"
 
 BENCH_DIR="$GW_ROOT/bench/nginx"
 RELEASE="${GW_BENCH_RELEASE:-12}"
@@ -126,27 +128,6 @@ start_containers() {
 
 address_of() {
   docker inspect -f "{{ (index .NetworkSettings.Networks \"$NETWORK\").IPAddress }}" "$1"
-}
-
-# apt-get in several containers at once; each writes its own log.
-install_packages() {
-  local pids=() names=() spec name pkgs i
-  for spec in "$@"; do
-    name="${spec%%:*}"
-    pkgs="${spec#*:}"
-    names+=("$name")
-    # shellcheck disable=SC2086  # a space-separated package list on purpose
-    docker exec -e DEBIAN_FRONTEND=noninteractive "$name" sh -c \
-      "apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs" \
-      >"$WORK/apt-$name.log" 2>&1 &
-    pids+=("$!")
-  done
-  for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || {
-      tail -n 20 "$WORK/apt-${names[$i]}.log" >&2
-      die "installing packages in ${names[$i]} failed"
-    }
-  done
 }
 
 # Write a file into a container from stdin.

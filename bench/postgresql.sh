@@ -35,6 +35,8 @@
 . "$(dirname "$0")/../scripts/lib/common.sh"
 # shellcheck source=scripts/lib/images.sh
 . "$GW_ROOT/scripts/lib/images.sh"
+# shellcheck source=scripts/lib/containers.sh
+. "$GW_ROOT/scripts/lib/containers.sh"
 
 BENCH_DIR="$GW_ROOT/bench/postgresql"
 RELEASE="${GW_BENCH_RELEASE:-12}"
@@ -127,20 +129,12 @@ start_containers() {
 
 # The same Debian packages in both, installed at the same time; each writes its own log.
 install_postgresql() {
-  local pids=() name i
   log "Installing Debian's postgresql in both containers"
+  local specs=() name
   for name in "${SIDES[@]}"; do
-    docker exec -e DEBIAN_FRONTEND=noninteractive "$name" sh -c \
-      "apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql" \
-      >"$WORK/apt-$name.log" 2>&1 &
-    pids+=("$!")
+    specs+=("$name:postgresql")
   done
-  for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || {
-      tail -n 20 "$WORK/apt-${SIDES[$i]}.log" >&2
-      die "installing postgresql in ${SIDES[$i]} failed"
-    }
-  done
+  install_packages "${specs[@]}"
 }
 
 # psql NAME SQL...: run statements as postgres over the Unix socket in the benchmark
