@@ -422,11 +422,7 @@ report() {
 }
 
 main() {
-  ensure_venv
-  ensure_collection_link
-  ensure_docker
-  ensure_images "$RELEASE"
-  activate_venv
+  ensure_container_workspace "$RELEASE"
   trap cleanup EXIT
   trap 'exit 130' INT TERM
   start_containers

@@ -90,11 +90,7 @@ ensure_demo_key() {
 }
 
 up() {
-  ensure_venv
-  ensure_collection_link
-  ensure_docker
-  ensure_images "$RELEASE"
-  activate_venv
+  ensure_container_workspace "$RELEASE"
   ensure_demo_key
   start_containers
   log "Applying playbooks/site.yml to inventories/demo"
@@ -130,10 +126,7 @@ down() {
 
 # The containers alone, without configuring them (bench/site.sh times the playbook itself).
 containers() {
-  ensure_venv
-  ensure_collection_link
-  ensure_docker
-  ensure_images "$RELEASE"
+  ensure_container_workspace "$RELEASE"
   ensure_demo_key
   start_containers
 }

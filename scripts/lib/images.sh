@@ -76,3 +76,14 @@ ensure_images() {
     ensure_image "$release"
   done
 }
+
+# Everything a script that runs playbooks against its own containers needs, in order: the
+# venv, the collection link, a Docker engine, the images of the given releases; then the
+# venv is activated.
+ensure_container_workspace() {
+  ensure_venv
+  ensure_collection_link
+  ensure_docker
+  ensure_images "$@"
+  activate_venv
+}
