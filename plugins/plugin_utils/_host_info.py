@@ -1,0 +1,54 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The command groundwork.server.host_info runs, and how its answer is read (pure functions).
+
+Import inside the collection as
+    from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
+        build_command, parse_answer)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+import zlib
+
+# Runs the probe given as argument 1; the probe reads its request from argument 2.
+BOOTSTRAP = "import base64,sys,zlib;exec(zlib.decompress(base64.b64decode(sys.argv[1])))"
+
+
+def pack(text):
+    """Text as base64 of its zlib compression: only [A-Za-z0-9+/=], nothing for a shell to expand."""
+    return base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
+
+
+def build_command(interpreter, probe, args):
+    """The one shell command: the interpreter, the bootstrap, the probe and the request."""
+    request = {
+        "program": args.get("program"),
+        "argv": list(args.get("argv") or []),
+        "files": list(args.get("files") or []),
+        "dirs": list(args.get("dirs") or []),
+    }
+    words = [interpreter, "-c", BOOTSTRAP, pack(probe), pack(json.dumps(request, sort_keys=True))]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def parse_answer(rc, stdout, stderr):
+    """(answer, None) for a good answer, (None, message) otherwise."""
+    detail = (stderr or "").strip() or (stdout or "").strip()
+    if rc != 0:
+        return None, f"The inspection failed on the host (exit code {rc}): {detail[-2000:] or 'no output'}"
+    text = (stdout or "").strip()
+    # A login banner or a become prompt may come first: the answer is the last line.
+    last = text.splitlines()[-1] if text else ""
+    try:
+        answer = json.loads(last)
+    except ValueError:
+        return None, f"The inspection printed no JSON answer: {text[-500:]!r}"
+    if not isinstance(answer, dict) or not {"os", "files", "dirs"} <= set(answer):
+        return None, f"The inspection printed an unexpected answer: {last[:500]!r}"
+    answer.setdefault("info", None)
+    return answer, None

@@ -1,0 +1,196 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The program groundwork.server.host_info runs on the managed host.
+
+Not imported by the controller: the action plugin reads this file as text and sends it,
+compressed, in the one command it runs on the host (``python3 -c <bootstrap> <this>
+<request>``). It needs only the standard library, and only reads.
+
+The request (argument 2: base64 of zlib-compressed JSON) is::
+
+    {"files": [paths], "dirs": [paths], "program": "<python source>" | null, "argv": [str]}
+
+and the answer, printed as one JSON object, is::
+
+    {"os": {...}, "files": {path: state}, "dirs": {path: {name: kind}}, "info": <what the program printed>}
+
+where a file state is ``{"state": "absent"}``, ``{"state": "link", "target": ...}``,
+``{"state": "directory", "owner", "uid", "group", "gid", "mode"}``, ``{"state": "other"}``
+(a socket, a device, ...) or ``{"state": "file", "sha256", "size", "owner", "uid", "group",
+"gid", "mode"}``, and ``os`` is the release
+(``id``, ``name``, ``version_id``, ``codename``, ``version``) and the ``container``
+manager the host runs under (``none`` on a VM or real hardware). The program is a role's own inspection:
+it runs in this process with ``sys.argv`` set to ``["program", *argv]`` and prints one
+JSON document.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import grp
+import hashlib
+import io
+import json
+import os
+import pwd
+import stat
+import sys
+import zlib
+
+
+def _name(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
+
+
+def file_state(path):
+    """What service_config compares: the content's digest, owner, group and mode."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return {"state": "absent"}
+    except OSError as exc:
+        return {"state": "error", "error": exc.strerror or str(exc)}
+    if stat.S_ISLNK(info.st_mode):
+        return {"state": "link", "target": os.readlink(path)}
+    if stat.S_ISDIR(info.st_mode):
+        return {"state": "directory", **_attributes(info)}
+    if not stat.S_ISREG(info.st_mode):
+        return {"state": "other"}
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(block)
+    except OSError as exc:
+        return {"state": "error", "error": exc.strerror or str(exc)}
+    return {"state": "file", "sha256": digest.hexdigest(), "size": info.st_size, **_attributes(info)}
+
+
+def _attributes(info):
+    return {
+        "owner": _name(pwd.getpwuid, info.st_uid),
+        "uid": info.st_uid,
+        "group": _name(grp.getgrgid, info.st_gid),
+        "gid": info.st_gid,
+        "mode": f"{stat.S_IMODE(info.st_mode):04o}",
+    }
+
+
+def _kind(path):
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "absent"
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "dir" if stat.S_ISDIR(mode) else "other"
+
+
+def dir_entries(path):
+    """{name: kind} of a directory's entries (file, link, dir, other); empty when it does not exist."""
+    try:
+        names = os.listdir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    return {name: _kind(os.path.join(path, name)) for name in sorted(names)}
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def container():
+    """The container manager the host runs under, or "none" (a VM or real hardware)."""
+    # systemd as PID 1 writes what it detected at boot.
+    detected = _read("/run/systemd/container")
+    if detected:
+        return detected
+    if os.path.exists("/.dockerenv"):
+        return "docker"
+    if os.path.exists("/run/.containerenv"):
+        return "podman"
+    if os.path.isdir("/proc/vz") and not os.path.isdir("/proc/bc"):
+        return "openvz"
+    return "none"
+
+
+def os_release():
+    """The release (from /etc/os-release, the point release from /etc/debian_version)."""
+    fields = {}
+    for line in (_read("/etc/os-release") or _read("/usr/lib/os-release") or "").splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip().strip("\"'")
+    version_id = fields.get("VERSION_ID", "")
+    point = _read("/etc/debian_version") if fields.get("ID") == "debian" else None
+    return {
+        "id": fields.get("ID", ""),
+        "name": fields.get("NAME", ""),
+        "version_id": version_id,
+        "codename": fields.get("VERSION_CODENAME", ""),
+        "version": point if point and point[:1].isdigit() else version_id or point or "",
+        "container": container(),
+    }
+
+
+def run_program(source, argv):
+    """Run a role's inspection in this process and return the JSON it printed."""
+    code = compile(source, "<inspection>", "exec")
+    output = io.StringIO()
+    saved = sys.argv
+    sys.argv = ["program", *argv]
+    status = 0
+    try:
+        with contextlib.redirect_stdout(output):
+            try:
+                exec(code, {"__name__": "__main__", "__file__": "<inspection>"})  # noqa: S102
+            except SystemExit as exc:
+                status = exc.code
+    finally:
+        sys.argv = saved
+    if status not in (None, 0):
+        raise RuntimeError(f"the inspection exited with {status!r}")
+    text = output.getvalue()
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise RuntimeError(f"the inspection printed no JSON document: {text[-300:]!r}") from None
+
+
+def answer(request):
+    result = {
+        "os": os_release(),
+        "files": {path: file_state(path) for path in request.get("files") or []},
+        "dirs": {path: dir_entries(path) for path in request.get("dirs") or []},
+    }
+    if request.get("program"):
+        result["info"] = run_program(request["program"], [str(arg) for arg in request.get("argv") or []])
+    return result
+
+
+def decode(text):
+    return json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))
+
+
+def main():
+    try:
+        result = answer(decode(sys.argv[2]))
+    except Exception as exc:
+        sys.stderr.write(f"{type(exc).__name__}: {exc}\n")
+        sys.exit(3)
+    sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
