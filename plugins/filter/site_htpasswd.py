@@ -4,11 +4,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-
-from ansible.errors import AnsibleFilterError
-
 DOCUMENTATION = r"""
 name: site_htpasswd
 short_description: Hash a password for a web server's basic authentication file (SHA-512 crypt)
@@ -53,78 +48,18 @@ _value:
   type: str
 """
 
-ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-# Byte order of the final hash in the crypt alphabet (Drepper, "Unix crypt using SHA-256 and SHA-512").
-ORDER = [
-    (0, 21, 42), (22, 43, 1), (44, 2, 23), (3, 24, 45), (25, 46, 4), (47, 5, 26), (6, 27, 48),
-    (28, 49, 7), (50, 8, 29), (9, 30, 51), (31, 52, 10), (53, 11, 32), (12, 33, 54), (34, 55, 13),
-    (56, 14, 35), (15, 36, 57), (37, 58, 16), (59, 17, 38), (18, 39, 60), (40, 61, 19), (62, 20, 41),
-]  # fmt: skip
-SALT = re.compile(r"[./0-9A-Za-z]{1,16}")
+
+# The logic lives in plugin_utils/_site_htpasswd.py: Ansible loads every filter file of a collection
+# whenever one of its filters is used (in every worker process), so the files stay small
+# and only the filter a task calls imports its code.
 
 
-def _b64(b2, b1, b0, count):
-    value = (b2 << 16) | (b1 << 8) | b0
-    out = []
-    for _digit in range(count):
-        out.append(ALPHABET[value & 0x3F])
-        value >>= 6
-    return "".join(out)
+def site_htpasswd(*args, **kwargs):
+    from ansible_collections.groundwork.server.plugins.plugin_utils._site_htpasswd import site_htpasswd as run
 
-
-def _repeat(digest, length):
-    return (digest * (length // len(digest) + 1))[:length]
-
-
-def sha512_crypt(password: str, salt: str, rounds: int = 5000) -> str:
-    """SHA-512 crypt ($6$) of ``password`` with ``salt`` (at most 16 characters used)."""
-    if not SALT.fullmatch(salt[:16]):
-        raise ValueError("salt must be 1 to 16 characters of [./0-9A-Za-z]")
-    if not 1000 <= rounds <= 999_999_999:
-        raise ValueError("rounds must be from 1000 to 999999999")
-    key, salt_b = password.encode("utf-8"), salt[:16].encode("ascii")
-    alternate = hashlib.sha512(key + salt_b + key).digest()
-    ctx = hashlib.sha512(key + salt_b + _repeat(alternate, len(key)))
-    length = len(key)
-    while length:
-        ctx.update(alternate if length & 1 else key)
-        length >>= 1
-    digest_a = ctx.digest()
-    p_bytes = _repeat(hashlib.sha512(key * len(key)).digest(), len(key))
-    s_bytes = _repeat(hashlib.sha512(salt_b * (16 + digest_a[0])).digest(), len(salt_b))
-    digest = digest_a
-    for i in range(rounds):
-        ctx = hashlib.sha512()
-        ctx.update(p_bytes if i & 1 else digest)
-        if i % 3:
-            ctx.update(s_bytes)
-        if i % 7:
-            ctx.update(p_bytes)
-        ctx.update(digest if i & 1 else p_bytes)
-        digest = ctx.digest()
-    encoded = "".join(_b64(digest[a], digest[b], digest[c], 4) for a, b, c in ORDER) + _b64(
-        0, 0, digest[63], 2
-    )
-    prefix = "$6$" if rounds == 5000 else f"$6$rounds={rounds}$"
-    return f"{prefix}{salt[:16]}${encoded}"
-
-
-def site_htpasswd(password, seed, rounds=5000):
-    """Filter: deterministic SHA-512 crypt hash of ``password``, salted from ``seed``."""
-    if not isinstance(password, str) or not password:
-        raise AnsibleFilterError("site_htpasswd: the password must be a non-empty string")
-    if not isinstance(seed, str) or not seed:
-        raise AnsibleFilterError("site_htpasswd: the seed must be a non-empty string")
-    digest = hashlib.sha256(seed.encode("utf-8")).digest()
-    salt = "".join(ALPHABET[b & 0x3F] for b in digest[:16])
-    try:
-        return sha512_crypt(password, salt, int(rounds))
-    except ValueError as error:
-        raise AnsibleFilterError(f"site_htpasswd: {error}") from error
+    return run(*args, **kwargs)
 
 
 class FilterModule:
-    """Ansible filter plugin: groundwork.server.site_htpasswd."""
-
     def filters(self):
         return {"site_htpasswd": site_htpasswd}

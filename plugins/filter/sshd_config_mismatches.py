@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleFilterError
-
 DOCUMENTATION = r"""
 name: sshd_config_mismatches
 short_description: Compare the effective sshd configuration with the wanted settings
@@ -63,45 +61,19 @@ _value:
 """
 
 
-def _render(value):
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    return str(value)
+# The logic lives in plugin_utils/_sshd_config_mismatches.py: Ansible loads every filter file of a collection
+# whenever one of its filters is used (in every worker process), so the files stay small
+# and only the filter a task calls imports its code.
 
 
-def parse_sshd_t(output):
-    """Parse ``sshd -T`` output into {keyword: [values...]}."""
-    effective = {}
-    for line in output.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        key, _sep, value = line.partition(" ")
-        effective.setdefault(key.lower(), []).append(value.strip())
-    return effective
+def sshd_config_mismatches(*args, **kwargs):
+    from ansible_collections.groundwork.server.plugins.plugin_utils._sshd_config_mismatches import (
+        sshd_config_mismatches as run,
+    )
 
-
-def sshd_config_mismatches(output, wanted):
-    """Return [{key, wanted, effective}] for every wanted setting sshd does not apply."""
-    if not isinstance(output, str):
-        raise AnsibleFilterError("sshd_config_mismatches: input must be the text printed by 'sshd -T'")
-    if not isinstance(wanted, dict):
-        raise AnsibleFilterError("sshd_config_mismatches: 'wanted' must be a mapping of keyword to value")
-    effective = parse_sshd_t(output)
-    mismatches = []
-    for key in sorted(wanted, key=str.lower):
-        want = _render(wanted[key])
-        values = effective.get(key.lower())
-        have = " ".join(values) if values is not None else None
-        if have is None or have.lower() != want.lower():
-            mismatches.append({"key": key.lower(), "wanted": want, "effective": have})
-    return mismatches
+    return run(*args, **kwargs)
 
 
 class FilterModule:
-    """Ansible filter plugin: groundwork.server.sshd_config_mismatches."""
-
     def filters(self):
         return {"sshd_config_mismatches": sshd_config_mismatches}

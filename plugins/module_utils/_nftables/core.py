@@ -298,6 +298,40 @@ def readable(text: str, path: str) -> str:
     return re.sub(re.escape(path) + r":(\d+):", where, text)
 
 
+def observed_paths(spec: TableSpec) -> dict:
+    """The files a read-only inspection looks at to tell whether the table is unchanged."""
+    paths = paths_for(spec)
+    return {"state_dir": STATE_DIR, "persist": paths.persist, "unit": paths.unit_file}
+
+
+def unchanged_by_record(spec: TableSpec, nft: str | None, observed: dict) -> bool:
+    """Whether state=present would change nothing, from an inspection's digests alone.
+
+    ``observed`` (what the role's inspection read, all digests SHA-256 of the texts):
+    ``live`` (nft's listing of the live table, normalized; None without a table),
+    ``applied`` (the record of the last confirmed listing, normalized), ``pending``,
+    ``persist`` and ``unit`` (the files), ``unit_enabled``, ``readable`` and ``paths``
+    (the files it looked at, observed_paths()).
+
+    True only when no change waits for confirmation, the boot file and unit are exactly
+    what the module writes and the unit is enabled, and the live table is the one the
+    last confirmation recorded, which the persisted file, unchanged since, produced.
+    Anything else (including an inspection that could not read everything) is False, and
+    the module itself decides.
+    """
+    if not observed.get("readable") or observed.get("paths") != observed_paths(spec) or not nft:
+        return False
+    paths = paths_for(spec)
+    return (
+        observed.get("pending") is False
+        and observed.get("live") is not None
+        and observed.get("live") == observed.get("applied")
+        and observed.get("persist") == digest(persist_text(spec, paths))
+        and observed.get("unit") == digest(unit_text(spec, paths, nft))
+        and observed.get("unit_enabled") == "enabled"
+    )
+
+
 # --- reading the host -------------------------------------------------------------------
 
 
@@ -500,6 +534,11 @@ def present(host, spec: TableSpec, check_mode: bool = False) -> Result:
         boot_ok = persisted == desired_file and unit_ok(host, paths, unit_text(spec, paths, host.nft))
         if pending is None and same and boot_ok:
             result.msg = f"table {spec.table} unchanged"
+            # The record lets an inspection see that nothing changed (unchanged_by_record);
+            # nft of another version lists the same table differently. The record is the
+            # module's own bookkeeping, not the table or its boot files: no change to report.
+            if not check_mode and normalize(host.read(paths.applied)) != live:
+                host.write(paths.applied, live, 0o600, 0o700)
             return result
         result.changed = True
         if check_mode:

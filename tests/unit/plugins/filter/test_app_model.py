@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.groundwork.server.plugins.filter.app_model import app_model, database_url
+from ansible_collections.groundwork.server.plugins.plugin_utils._app_model import app_model, database_url
 
 
 @pytest.fixture

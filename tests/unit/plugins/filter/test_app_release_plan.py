@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.groundwork.server.plugins.filter.app_release_plan import app_release_plan
+from ansible_collections.groundwork.server.plugins.plugin_utils._app_release_plan import app_release_plan
 
 
 def state(current, releases, history):

@@ -10,7 +10,7 @@ import copy
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.groundwork.server.plugins.filter import firewall_model as plugin
-from ansible_collections.groundwork.server.plugins.filter.firewall_model import (
+from ansible_collections.groundwork.server.plugins.plugin_utils._firewall_model import (
     collapse,
     firewall_model,
     parse_network,
@@ -222,6 +222,19 @@ def test_hosts_outside_the_play_are_merged_from_the_delegated_results():
     result = model(reports=reports, outside=outside)
     assert result["errors"] == []
     assert result["inbound"][0]["v4"] == ["10.0.0.11", "10.0.0.12"]
+
+
+def test_hosts_outside_the_play_inspected_by_host_info():
+    reports = {"db1": REPORTS["db1"]}
+    outside = [
+        {"item": "app1", "changed": False, "info": {"report": REPORTS["app1"], "table": {}}},
+        {"item": "app2", "changed": False, "info": {"report": REPORTS["app2"], "table": {}}},
+    ]
+    result = model(reports=reports, outside=outside)
+    assert result["errors"] == []
+    assert result["inbound"][0]["v4"] == ["10.0.0.11", "10.0.0.12"]
+    outside[1] = {"item": "app2", "failed": True, "info": None, "msg": "The inspection failed"}
+    assert "app2" in " ".join(model(reports=reports, outside=outside)["errors"])
 
 
 @pytest.mark.parametrize(
@@ -693,4 +706,4 @@ def test_collapse_writes_hosts_without_prefix():
 
 
 def test_the_filter_is_registered():
-    assert plugin.FilterModule().filters() == {"firewall_model": firewall_model}
+    assert list(plugin.FilterModule().filters()) == ["firewall_model"]

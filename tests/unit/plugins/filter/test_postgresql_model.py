@@ -9,7 +9,10 @@ import copy
 
 import pytest
 from ansible_collections.groundwork.server.plugins.filter import postgresql_model as plugin
-from ansible_collections.groundwork.server.plugins.filter.postgresql_model import is_vaulted, postgresql_model
+from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_model import (
+    is_vaulted,
+    postgresql_model,
+)
 
 GROUPS = {
     "all": ["app1", "app2", "db1", "lb1"],
@@ -305,4 +308,4 @@ def test_absent_items_get_no_access():
 
 
 def test_filter_is_registered():
-    assert plugin.FilterModule().filters()["postgresql_model"] is postgresql_model
+    assert list(plugin.FilterModule().filters()) == ["postgresql_model"]

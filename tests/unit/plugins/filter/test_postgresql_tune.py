@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.groundwork.server.plugins.filter import postgresql_tune as plugin
-from ansible_collections.groundwork.server.plugins.filter.postgresql_tune import (
+from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_tune import (
     memory_bytes,
     postgresql_tune,
     render_size,
@@ -152,4 +152,4 @@ def test_bad_arguments_raise(kwargs):
 
 
 def test_filter_is_registered():
-    assert plugin.FilterModule().filters()["postgresql_tune"] is postgresql_tune
+    assert list(plugin.FilterModule().filters()) == ["postgresql_tune"]

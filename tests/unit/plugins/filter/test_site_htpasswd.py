@@ -8,7 +8,10 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.groundwork.server.plugins.filter import site_htpasswd as plugin
-from ansible_collections.groundwork.server.plugins.filter.site_htpasswd import sha512_crypt, site_htpasswd
+from ansible_collections.groundwork.server.plugins.plugin_utils._site_htpasswd import (
+    sha512_crypt,
+    site_htpasswd,
+)
 
 
 # Test vectors of Drepper's specification "Unix crypt using SHA-256 and SHA-512".
@@ -70,4 +73,4 @@ def test_bad_salt_or_rounds(salt, rounds):
 
 
 def test_plugin_exports_the_filter():
-    assert plugin.FilterModule().filters() == {"site_htpasswd": site_htpasswd}
+    assert list(plugin.FilterModule().filters()) == ["site_htpasswd"]

@@ -10,7 +10,7 @@ import copy
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.groundwork.server.plugins.filter import site_model as plugin
-from ansible_collections.groundwork.server.plugins.filter.site_model import is_hostname, site_model
+from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import is_hostname, site_model
 
 UPSTREAMS = [
     {"name": "app", "servers": [{"group": "appservers", "port": 8000}]},
@@ -362,4 +362,4 @@ def test_bad_arguments(sites, upstreams):
 
 
 def test_plugin_exports_the_filter():
-    assert plugin.FilterModule().filters() == {"site_model": site_model}
+    assert list(plugin.FilterModule().filters()) == ["site_model"]

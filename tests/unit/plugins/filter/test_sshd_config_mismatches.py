@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.groundwork.server.plugins.filter import sshd_config_mismatches as sshd_filter
-from ansible_collections.groundwork.server.plugins.filter.sshd_config_mismatches import (
+from ansible_collections.groundwork.server.plugins.plugin_utils._sshd_config_mismatches import (
     parse_sshd_t,
     sshd_config_mismatches,
 )
@@ -75,4 +75,4 @@ def test_bad_arguments(output, wanted):
 
 
 def test_plugin_exports_the_filter():
-    assert sshd_filter.FilterModule().filters() == {"sshd_config_mismatches": sshd_config_mismatches}
+    assert list(sshd_filter.FilterModule().filters()) == ["sshd_config_mismatches"]

@@ -956,3 +956,135 @@ def test_local_host_prefers_usr_sbin_nft(monkeypatch):
     assert LocalHost(run=None, which=lambda name: "/sbin/nft").nft == "/usr/sbin/nft"
     monkeypatch.setattr(os.path, "exists", lambda path: False)
     assert LocalHost(run=None, which=lambda name: "/opt/bin/nft").nft == "/opt/bin/nft"
+
+
+# --- the no-op decision on the controller (unchanged_by_record) -------------------------
+
+
+def observed(host: FakeHost, spec: TableSpec | None = None) -> dict:
+    """What the firewall role's inspection reads from this host, as roles/firewall/files/inspect.py."""
+    spec = spec or TableSpec()
+    paths = paths_for(spec)
+    rc, out, _err = host.run_nft([NFT, "list", "table", spec.family, spec.name])
+    applied = host.files.get(paths.applied)
+    return {
+        "live": core.digest(core.normalize(out)) if rc == 0 else None,
+        "applied": core.digest(core.normalize(applied)) if applied is not None else None,
+        "pending": paths.pending in host.files,
+        "persist": core.digest(host.files.get(paths.persist)),
+        "unit": core.digest(host.files.get(paths.unit_file)),
+        "unit_enabled": "enabled" if paths.boot_unit in host.enabled else "disabled",
+        "readable": True,
+        "paths": core.observed_paths(spec),
+    }
+
+
+def module_changes(host: FakeHost, body: str) -> bool:
+    return present(host, TableSpec(content=body), check_mode=True).changed
+
+
+def drift_live(host):
+    host.tables["inet groundwork"] = host.tables["inet groundwork"].replace("accept\n", "drop\n", 1)
+
+
+def drift_persist(host):
+    host.files[P.persist] += "# edited\n"
+
+
+def drift_unit(host):
+    host.enabled.discard(P.boot_unit)
+
+
+def drift_pending(host):
+    present(host, TableSpec(content=BODY2))  # armed, never confirmed
+
+
+@pytest.mark.parametrize(
+    ("prepare", "body", "unchanged"),
+    [
+        (lambda host: None, BODY, False),  # fresh host
+        (applied_and_confirmed, BODY, True),
+        (applied_and_confirmed, BODY2, False),  # other content
+        (lambda host: (applied_and_confirmed(host), drift_live(host)), BODY, False),
+        (lambda host: (applied_and_confirmed(host), drift_persist(host)), BODY, False),
+        (lambda host: (applied_and_confirmed(host), drift_unit(host)), BODY, False),
+        (lambda host: (applied_and_confirmed(host), drift_pending(host)), BODY, False),
+        (lambda host: present(host, TableSpec(content=BODY)), BODY, False),  # armed, not confirmed
+    ],
+    ids=[
+        "fresh",
+        "converged",
+        "other content",
+        "live edited",
+        "boot file edited",
+        "unit disabled",
+        "pending change",
+        "armed",
+    ],
+)
+def test_the_record_decides_like_the_module(prepare, body, unchanged):
+    host = FakeHost()
+    prepare(host)
+    assert core.unchanged_by_record(TableSpec(content=body), NFT, observed(host)) is unchanged
+    assert module_changes(host, body) is not unchanged
+
+
+def test_a_stale_record_is_refreshed_by_an_unchanged_apply():
+    host = FakeHost()
+    applied_and_confirmed(host)
+    # nft of another version lists the same table differently than when it was confirmed
+    host.files[P.applied] = host.files[P.applied].replace("\t", "    ")
+    assert not core.unchanged_by_record(TableSpec(content=BODY), NFT, observed(host))
+    assert not module_changes(host, BODY)
+    files = dict(host.files)
+    result = present(host, TableSpec(content=BODY))
+    assert not result.changed
+    assert host.files[P.applied] == listing(BODY) and host.modes[P.applied] == 0o600
+    assert {k: v for k, v in host.files.items() if k != P.applied} == {
+        k: v for k, v in files.items() if k != P.applied
+    }
+    assert core.unchanged_by_record(TableSpec(content=BODY), NFT, observed(host))
+
+
+def test_check_mode_never_refreshes_the_record():
+    host = FakeHost()
+    applied_and_confirmed(host)
+    host.files[P.applied] = "stale\n"
+    present(host, TableSpec(content=BODY), check_mode=True)
+    assert host.files[P.applied] == "stale\n"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"readable": False},
+        {"paths": {"state_dir": "/elsewhere", "persist": P.persist, "unit": P.unit_file}},
+        {"live": None, "applied": None},
+    ],
+    ids=["unreadable", "other paths", "no table"],
+)
+def test_an_incomplete_inspection_never_says_unchanged(change):
+    host = FakeHost()
+    applied_and_confirmed(host)
+    assert core.unchanged_by_record(TableSpec(content=BODY), NFT, observed(host))
+    assert not core.unchanged_by_record(TableSpec(content=BODY), NFT, {**observed(host), **change})
+    assert not core.unchanged_by_record(TableSpec(content=BODY), None, observed(host))
+
+
+def test_the_inspection_normalizes_listings_like_the_module():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[4] / "roles" / "firewall" / "files" / "inspect.py"
+    loaded = importlib.util.spec_from_file_location("firewall_inspect", path)
+    inspect = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(inspect)
+    for text in ("", "\n", "table inet x {\n\tchain c {  \n\t}\n}", "\n\ntable  \n\n", listing(BODY)):
+        assert inspect.normalize(text) == core.normalize(text)
+        assert inspect.digest(inspect.normalize(text)) == core.digest(core.normalize(text))
+    assert (
+        inspect.NFT_PATHS
+        == __import__(
+            "ansible_collections.groundwork.server.plugins.module_utils._nftables.host",
+            fromlist=["NFT_PATHS"],
+        ).NFT_PATHS
+    )

@@ -10,8 +10,8 @@ import shutil
 import subprocess
 
 import pytest
-from ansible_collections.groundwork.server.plugins.filter import firewall_model
 from ansible_collections.groundwork.server.plugins.module_utils._topology import core
+from ansible_collections.groundwork.server.plugins.plugin_utils import _firewall_model as firewall_model
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC)
 GROUPS = {

@@ -1,0 +1,363 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The logic of the postgresql_model filter (plugins/filter/postgresql_model.py documents it).
+
+Import inside the collection as
+    from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_model import postgresql_model
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ansible_collections.groundwork.server.plugins.plugin_utils._firewall_model import (
+    firewall_model,
+    parse_network,
+)
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker, named_items
+
+NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+NAME_TEXT = "a lower-case letter or '_', then up to 62 lower-case letters, digits or '_'"
+EXTENSION = re.compile(r"[a-z_][a-z0-9_-]{0,62}")
+ENCODING = re.compile(r"[A-Za-z0-9_-]{1,32}")
+LOCALE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+SETTING = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?")
+RESERVED = ("postgres", "public", "none", "all", "current_user", "session_user", "current_role")
+STATES = ("present", "absent")
+PRIVILEGES = {
+    "database": ("CONNECT", "CREATE", "TEMPORARY", "ALL"),
+    "schema": ("USAGE", "CREATE", "ALL"),
+    "tables": ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "ALL"),
+    "sequences": ("USAGE", "SELECT", "UPDATE", "ALL"),
+    "functions": ("EXECUTE", "ALL"),
+}
+ROLE_KEYS = ("name", "password", "login", "member_of", "state")
+DATABASE_KEYS = ("name", "owner", "encoding", "locale", "extensions", "state")
+GRANT_KEYS = ("role", "database", "on", "schema", "privileges", "state")
+# Settings the role itself owns: an override would break TLS, authentication or the layout.
+OWNED_SETTINGS = (
+    "ssl",
+    "ssl_cert_file",
+    "ssl_key_file",
+    "ssl_ca_file",
+    "password_encryption",
+    "hba_file",
+    "ident_file",
+    "data_directory",
+    "config_file",
+    "include_dir",
+    "port",
+    "listen_addresses",
+)
+
+
+def is_vaulted(value):
+    """Whether a value comes from Ansible Vault (2.19's EncryptedString or VaultedValue tag, or older)."""
+    if type(value).__name__ in ("AnsibleVaultEncryptedUnicode", "EncryptedString"):
+        return True
+    if getattr(value, "__ENCRYPTED__", False):
+        return True
+    try:
+        from ansible.parsing.vault import VaultHelper  # ansible-core 2.19 and later
+    except ImportError:  # pragma: no cover - older ansible-core
+        return False
+    try:
+        return VaultHelper.get_ciphertext(value, with_tags=False) is not None
+    except Exception:  # a value of a type the helper does not know is not vaulted
+        return False
+
+
+def _unknown_keys(check, where, item, allowed):
+    unknown = sorted(str(key) for key in item if key not in allowed)
+    if unknown:
+        check.line(where, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(allowed)})")
+
+
+def _state(check, where, item):
+    return check.one_of(where, "state", item.get("state"), STATES) or "present"
+
+
+def _roles(check, roles, require_vaulted):
+    result = []
+    for where, item in named_items(check, "postgresql_roles", roles, NAME, NAME_TEXT):
+        _unknown_keys(check, where, item, ROLE_KEYS)
+        name = item.get("name")
+        if name in RESERVED or (isinstance(name, str) and name.startswith("pg_")):
+            check.add(where, "name", name, "is reserved (the superuser, a keyword or a pg_ role)")
+        password = item.get("password")
+        if password is not None:
+            if not isinstance(password, str) or not str(password):
+                check.line(where, "password must be a non-empty string")
+            elif require_vaulted and not is_vaulted(password):
+                check.line(
+                    where,
+                    "password is given in clear, but postgresql_require_vaulted_passwords requires a vaulted"
+                    " variable (ansible-vault encrypt_string, or a variable from a vaulted file)",
+                )
+        member_of = item.get("member_of", [])
+        if not isinstance(member_of, list):
+            check.add(where, "member_of", member_of, "must be a list of role names")
+            member_of = []
+        result.append(
+            {
+                "name": name,
+                "password": password,
+                "login": check.boolean(where, "login", item.get("login"), True),
+                "member_of": member_of,
+                "state": _state(check, where, item),
+                "_where": where,
+            }
+        )
+    present = {role["name"] for role in result if role["state"] == "present"}
+    for role in result:
+        for index, group in enumerate(role["member_of"]):
+            if group not in present or group == role["name"]:
+                check.add(
+                    role["_where"],
+                    f"member_of[{index}]",
+                    group,
+                    "is not a role declared present in postgresql_roles",
+                )
+    return result, present
+
+
+def _databases(check, databases, roles):
+    result = []
+    for where, item in named_items(check, "postgresql_databases", databases, NAME, NAME_TEXT):
+        _unknown_keys(check, where, item, DATABASE_KEYS)
+        name = item.get("name")
+        if name in ("postgres", "template0", "template1"):
+            check.add(where, "name", name, "is a database of the cluster itself")
+        state = _state(check, where, item)
+        owner = item.get("owner", "postgres")
+        if owner != "postgres" and owner not in roles and state == "present":
+            check.add(where, "owner", owner, "is not a role declared present in postgresql_roles")
+        extensions = item.get("extensions", [])
+        if not isinstance(extensions, list):
+            check.add(where, "extensions", extensions, "must be a list of extension names")
+            extensions = []
+        for index, extension in enumerate(extensions):
+            check.pattern(
+                where, f"extensions[{index}]", extension, EXTENSION, "an extension name", optional=False
+            )
+        result.append(
+            {
+                "name": name,
+                "owner": owner,
+                "encoding": check.pattern(
+                    where, "encoding", item.get("encoding", "UTF8"), ENCODING, "like UTF8"
+                ),
+                "locale": check.pattern(
+                    where, "locale", item.get("locale", "C.UTF-8"), LOCALE, "like C.UTF-8"
+                ),
+                "extensions": extensions,
+                "state": state,
+            }
+        )
+    return result
+
+
+def _grants(check, grants, roles, databases):
+    result = []
+    if not isinstance(grants, list):
+        check.line("postgresql_grants", "must be a list")
+        return result
+    for index, item in enumerate(grants):
+        where = f"postgresql_grants[{index}]"
+        if not isinstance(item, dict):
+            check.line(where, "must be a mapping")
+            continue
+        where += f" ({item.get('role')} on {item.get('database')})"
+        _unknown_keys(check, where, item, GRANT_KEYS)
+        role, database = item.get("role"), item.get("database")
+        if role not in roles:
+            check.add(where, "role", role, "is not a role declared present in postgresql_roles")
+        if database not in databases:
+            known = ", ".join(repr(name) for name in sorted(databases)) or "none"
+            check.add(where, "database", database, f"is not a database declared present (known: {known})")
+        on = check.one_of(where, "on", item.get("on", "database"), tuple(PRIVILEGES)) or "database"
+        schema = item.get("schema", "public")
+        if on != "database":
+            check.pattern(where, "schema", schema, NAME, NAME_TEXT, optional=False)
+        privileges = item.get("privileges")
+        if not isinstance(privileges, list) or not privileges:
+            check.add(where, "privileges", privileges, "must be a non-empty list")
+            privileges = []
+        privileges = [str(p).upper() for p in privileges]
+        for position, privilege in enumerate(privileges):
+            if privilege not in PRIVILEGES[on]:
+                check.add(
+                    where,
+                    f"privileges[{position}]",
+                    privilege,
+                    f"does not apply to {on} (allowed: {', '.join(PRIVILEGES[on])})",
+                )
+        result.append(
+            {
+                "role": role,
+                "database": database,
+                "on": on,
+                "schema": schema if on != "database" else None,
+                "privileges": sorted(set(privileges)),
+                "state": _state(check, where, item),
+            }
+        )
+    return result
+
+
+def _settings(check, settings):
+    if not isinstance(settings, dict):
+        check.line("postgresql_settings", "must be a mapping of setting name to value")
+        return
+    for name, value in settings.items():
+        where = f"postgresql_settings.{name}"
+        if not isinstance(name, str) or not SETTING.fullmatch(name):
+            check.add("postgresql_settings", "name", name, "is not a setting name")
+        elif name in OWNED_SETTINGS:
+            check.line(where, "is set by the role itself (use its own variable)")
+        if not isinstance(value, (str, int, float, bool)) or re.search(r"[\r\n\x00]", str(value)):
+            check.add(where, None, value, "must be a number, a string on one line or a boolean")
+
+
+def _is_any(network):
+    return network.prefixlen == 0
+
+
+def _client_networks(check, networks, allow_any):
+    result = []
+    if not isinstance(networks, list):
+        check.line("postgresql_client_networks", "must be a list of networks")
+        return result
+    for index, item in enumerate(networks):
+        network, problem = parse_network(item)
+        if network is None:
+            check.add(f"postgresql_client_networks[{index}]", None, item, problem)
+        elif _is_any(network) and not allow_any:
+            check.add(
+                f"postgresql_client_networks[{index}]",
+                None,
+                item,
+                "allows every address; set postgresql_allow_any_source: true to accept that",
+            )
+        else:
+            result.append(network)
+    return result
+
+
+def _covers(ports, port):
+    """Whether nft port syntax ('5432', '5000-6000', '{ 80, 5432 }') includes ``port``."""
+    for part in ports.strip("{} ").split(","):
+        low, _sep, high = part.strip().partition("-")
+        if low.isdigit() and int(low) <= port <= int(high or low):
+            return True
+    return False
+
+
+def _flow_networks(check, flows, port, allow_any, **resolution):
+    """Networks that flows allow to reach ``port``, resolved by firewall_model."""
+    model = firewall_model(flows if flows is not None else [], **resolution)
+    check.errors.extend(model["errors"])
+    networks = []
+    for rule in model["inbound"]:
+        if rule["proto"] != "tcp" or not _covers(rule["ports"], port):
+            continue
+        if rule["any"]:
+            if not allow_any:
+                check.line(
+                    f"firewall_flows ({rule['comment']})",
+                    f"allows port {port} from any address; PostgreSQL refuses that unless"
+                    " postgresql_allow_any_source is true",
+                )
+                continue
+            networks += [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
+        for text in rule["v4"] + rule["v6"]:
+            network = ipaddress.ip_network(text)
+            if _is_any(network) and not allow_any:
+                check.line(
+                    f"firewall_flows ({rule['comment']})",
+                    f"allows port {port} from {text}; PostgreSQL refuses that unless"
+                    " postgresql_allow_any_source is true",
+                )
+                continue
+            networks.append(network)
+    return networks, model
+
+
+def _hba(databases, grants, roles, networks):
+    lines = [
+        "local all postgres peer",
+        "local all all scram-sha-256",
+    ]
+    login = {role["name"] for role in roles if role["state"] == "present" and role["login"]}
+    members = {}
+    for role in roles:
+        for group in role["member_of"]:
+            members.setdefault(group, set()).add(role["name"])
+    cidrs = [str(network) for network in sorted(set(networks), key=lambda n: (n.version, n))]
+    for database in databases:
+        if database["state"] != "present":
+            continue
+        allowed = {database["owner"]}
+        for grant in grants:
+            if grant["database"] == database["name"] and grant["state"] == "present":
+                allowed |= {grant["role"]} | members.get(grant["role"], set())
+        allowed = sorted(name for name in allowed & login if name != "postgres")
+        if not allowed:
+            continue
+        for cidr in ["127.0.0.1/32", "::1/128", *cidrs]:
+            lines.append(f"hostssl {database['name']} {','.join(allowed)} {cidr} scram-sha-256")
+    return lines
+
+
+def postgresql_model(
+    roles,
+    databases=None,
+    grants=None,
+    settings=None,
+    networks=None,
+    flows=None,
+    host=None,
+    groups=None,
+    hostvars=None,
+    reports=None,
+    outside=None,
+    port=5432,
+    require_vaulted=False,
+    allow_any=False,
+):
+    """Validate the input and compute the access of ``host``; see DOCUMENTATION."""
+    check = Checker()
+    role_list, present_roles = _roles(check, roles, require_vaulted)
+    database_list = _databases(check, databases if databases is not None else [], present_roles)
+    present_dbs = {db["name"] for db in database_list if db["state"] == "present"}
+    grant_list = _grants(check, grants if grants is not None else [], present_roles, present_dbs)
+    _settings(check, settings if settings is not None else {})
+    port = check.integer("postgresql_port", "port", port, 1, 65535) or 5432
+    extra = _client_networks(check, networks if networks is not None else [], allow_any)
+    found, model = _flow_networks(
+        check,
+        flows,
+        port,
+        allow_any,
+        host=host,
+        groups=groups,
+        hostvars=hostvars,
+        reports=reports,
+        outside=outside,
+    )
+    client_networks = extra + found
+    check.warnings.extend(w for w in model["warnings"] if w.startswith("firewall_flows"))
+    return {
+        "errors": check.errors,
+        "warnings": check.warnings,
+        "needs": model["needs"],
+        "roles": [{k: v for k, v in role.items() if not k.startswith("_")} for role in role_list],
+        "databases": database_list,
+        "grants": grant_list,
+        "networks": sorted({str(n) for n in client_networks}),
+        "hba": _hba(database_list, grant_list, role_list, client_networks),
+        "listen_addresses": "*" if client_networks else "localhost",
+    }
