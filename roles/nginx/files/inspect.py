@@ -3,7 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Print what groundwork.server.nginx needs to know about the host, as JSON.
 
-Arguments: CERTIFICATE_DIR HOOK_DIR [CERTIFICATE_NAME...]. Standard library only.
+Argument: one JSON object {"certificate_dir", "hook_dir", "names", "packages", "unit"}.
+Read-only, standard library only: the nginx version, CPUs, memory and open-file limit,
+the OCSP responders of the certificates, the name servers, the renewal hooks nginx
+registered, the ACME certificates still waiting for their real certificate, the dpkg
+state of the role's packages and the state of nginx's unit.
 """
 
 import glob
@@ -57,8 +61,28 @@ def acme_pending(certificate_dir, name):
     return names != domains
 
 
+def packages(names):
+    states = dict.fromkeys(names, "not-installed")
+    done = run(["/usr/bin/dpkg-query", "--show", "--showformat=${Package} ${db:Status-Status}\\n", *names])
+    for line in done.stdout.splitlines() if done else []:
+        name, _sep, state = line.partition(" ")
+        if name in states:
+            states[name] = state
+    return states
+
+
+def unit_state(unit):
+    done = run(["/usr/bin/systemctl", "show", "--property=ActiveState,UnitFileState", "--", unit])
+    values = dict(line.split("=", 1) for line in (done.stdout if done else "").splitlines() if "=" in line)
+    return {
+        "active": values.get("ActiveState") or "unknown",
+        "enabled": values.get("UnitFileState") or "unknown",
+    }
+
+
 def main():
-    certificate_dir, hook_dir, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+    args = json.loads(sys.argv[1])
+    certificate_dir, hook_dir, names = args["certificate_dir"], args["hook_dir"], args["names"]
     result = {"version": None, "cpus": len(os.sched_getaffinity(0)), "memory_kb": None}
     nginx = run(["/usr/sbin/nginx", "-v"])
     if nginx is not None and nginx.returncode == 0:
@@ -99,7 +123,10 @@ def main():
     # only be validated once nginx serves them), and whether the renewal service is installed.
     result["acme_pending"] = [name for name in names if acme_pending(certificate_dir, name)]
     result["renew_service"] = os.path.exists(RENEW_SERVICE)
+    result["packages"] = packages(args["packages"])
+    result["unit"] = unit_state(args["unit"])
     print(json.dumps(result))
 
 
-main()
+if __name__ == "__main__":
+    main()

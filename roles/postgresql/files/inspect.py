@@ -3,7 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Print what groundwork.server.postgresql needs to know about the host, as JSON.
 
-Arguments: CONF_DIR HOOK_DIR PACKAGE... Standard library only; reads, never writes.
+Argument: one JSON object {"versions" (Debian release -> PostgreSQL major version),
+"hook_dir", "backup_dir", "packages"}. Standard library only; reads, never writes. The
+PostgreSQL version is Debian's for the release in /etc/os-release; its cluster "main" is
+the one the role manages.
 """
 
 import glob
@@ -113,31 +116,38 @@ def directory(path):
     return {"owner": owner, "group": group, "mode": f"{info.st_mode & 0o7777:04o}"}
 
 
+def release():
+    for line in (read("/etc/os-release") or "").splitlines():
+        key, _sep, value = line.partition("=")
+        if key.strip() == "VERSION_ID":
+            return value.strip().strip("\"'")
+    return ""
+
+
 def main():
-    conf_dir, hook_dir, service, backup_dir, names = (
-        sys.argv[1],
-        sys.argv[2],
-        sys.argv[3],
-        sys.argv[4],
-        sys.argv[5:],
-    )
+    args = json.loads(sys.argv[1])
+    version = args["versions"].get(release())
+    conf_dir = f"/etc/postgresql/{version}/main"
+    service = f"postgresql@{version}-main.service"
     groups = sorted(g.gr_name for g in grp.getgrall() if "postgres" in g.gr_mem)
     print(
         json.dumps(
             {
+                "version": version,
                 "memtotal_mb": memtotal_mb(),
                 "cgroup_memory": cgroup_memory(),
                 "cpus": len(os.sched_getaffinity(0)),
-                "packages": packages(names),
+                "packages": packages(args["packages"]),
                 "include_dir": include_dir(conf_dir),
                 "postgres_groups": groups,
-                "hooks": sorted(glob.glob(os.path.join(hook_dir, "*.d", "postgresql"))),
+                "hooks": sorted(glob.glob(os.path.join(args["hook_dir"], "*.d", "postgresql"))),
                 "service": systemd(service),
                 "backup_timer": systemd("groundwork-postgresql-backup.timer"),
-                "backup_dir": directory(backup_dir),
+                "backup_dir": directory(args["backup_dir"]),
             }
         )
     )
 
 
-main()
+if __name__ == "__main__":
+    main()
