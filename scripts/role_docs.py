@@ -65,11 +65,18 @@ def _rows(options: dict, prefix: str = "") -> list[str]:
 
 def render(specs: dict) -> str:
     parts = []
+    shown = {}
     for entry, spec in specs["argument_specs"].items():
         parts.append(f"Entry point `{entry}`: {_cell(spec.get('short_description', ''))}\n")
-        parts.append("| variable | type | default | description |")
-        parts.append("|---|---|---|---|")
-        parts.extend(_rows(spec.get("options", {})))
+        options = spec.get("options", {})
+        same = next((name for name, seen in shown.items() if seen == options), None)
+        if same is not None:
+            parts.append(f"It takes the same variables as entry point `{same}`.")
+        else:
+            parts.append("| variable | type | default | description |")
+            parts.append("|---|---|---|---|")
+            parts.extend(_rows(options))
+            shown[entry] = options
         parts.append("")
     return "\n".join(parts)
 

@@ -12,11 +12,13 @@ per question.
 
 from __future__ import annotations
 
-import os
-
-from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import build_command, parse_answer
+from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
+    PROBE,
+    build_command,
+    interpreter,
+    parse_answer,
+)
 
 ARGUMENT_SPEC = {
     "program": {"type": "str"},
@@ -24,8 +26,6 @@ ARGUMENT_SPEC = {
     "files": {"type": "list", "elements": "str", "default": []},
     "dirs": {"type": "list", "elements": "str", "default": []},
 }
-
-_PROBE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "plugin_utils", "_host_probe.py")
 
 
 class ActionModule(ActionBase):
@@ -35,24 +35,13 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = False
 
-    def _interpreter(self, task_vars):
-        configured = task_vars.get("ansible_python_interpreter")
-        if configured is not None:
-            configured = to_text(self._templar.template(configured))
-            if configured and not configured.startswith("auto"):
-                return configured
-        discovered = (task_vars.get("ansible_facts") or {}).get("discovered_interpreter_python")
-        return to_text(discovered) if discovered else "/usr/bin/python3"
-
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
         validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         del validation
-        with open(_PROBE, encoding="utf-8") as handle:
-            probe = handle.read()
-        command = build_command(self._interpreter(task_vars), probe, args)
+        command = build_command(interpreter(task_vars, self._templar), PROBE.read(), args)
         done = self._low_level_execute_command(command, sudoable=True)
         answer, error = parse_answer(done.get("rc"), done.get("stdout", ""), done.get("stderr", ""))
         result["changed"] = False

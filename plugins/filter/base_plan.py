@@ -28,12 +28,13 @@ options:
   model:
     description: The output of the C(groundwork.server.base_model) filter.
     type: dict
-  files:
-    description: The specs of the files that apply, rendered (path, content, owner, group, mode, state).
-    type: list
-    elements: dict
-  sshd_dropin:
-    description: The spec of the role's sshd drop-in.
+  specs:
+    description:
+      - The role's file specs by group (C(system), C(sudoers), C(chrony), C(timesyncd), C(sshd)), each
+        naming its template (C(template)) instead of a content.
+    type: dict
+  rendered:
+    description: The rendered templates by name (the role's C(templates/files.j2)).
     type: dict
   settings:
     description: The sshd settings (this filter with O(sshd=true)).
@@ -54,7 +55,7 @@ EXAMPLES = r"""
 - name: Decide what changes
   ansible.builtin.set_fact:
     decision: >-
-      {{ inspection | groundwork.server.base_plan(model=model, files=files, sshd_dropin=dropin,
+      {{ inspection | groundwork.server.base_plan(model=model, specs=specs, rendered=rendered,
                                                   settings=settings, options=options) }}
 """
 
@@ -63,6 +64,9 @@ _value:
   description: The plan (or with O(sshd=true) the sshd settings by keyword).
   type: dict
   contains:
+    files:
+      description: The file specs by group, with their contents.
+      type: dict
     todo:
       description: One entry per kind of change; empty when nothing changes.
       type: list
@@ -83,7 +87,7 @@ _value:
       description: Present admin users the user module would change.
       type: list
       elements: str
-    keys:
+    key_updates:
       description: Admin users whose authorized_keys does not hold exactly their keys.
       type: list
       elements: str

@@ -13,7 +13,7 @@ description:
   - Runs one shell command on the host that reads its release (RV(os)), the state of O(files)
     and the entries of O(dirs), and runs a read-only inspection O(program) (Python source using only the
     standard library), and returns all of it.
-  - It is how the roles of this collection decide, on the controller, what has to change:
+  - It is how the roles of this collection decide, on the controller, what has to change -
     a run with nothing to do costs each role one command on the host instead of one module
     run per question. Running a module means sending and unpacking Ansible's module code
     and importing it on the host, about a third of a second of CPU each; this command

@@ -169,60 +169,15 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.groundwork.server.plugins.module_utils._postgresql.core import (
+    ARGUMENTS,
     CLUSTER_QUERY,
     DatabaseState,
     database_script,
     describe,
     describe_declared,
+    normalize_grants,
     plan,
 )
-
-STATE = {"type": "str", "choices": ["present", "absent"], "default": "present"}
-ARGUMENTS = {
-    "port": {"type": "int", "default": 5432},
-    "roles": {
-        "type": "list",
-        "elements": "dict",
-        "default": [],
-        "options": {
-            "name": {"type": "str", "required": True},
-            "password": {"type": "str", "no_log": True},
-            "login": {"type": "bool", "default": True},
-            "member_of": {"type": "list", "elements": "str", "default": []},
-            "state": STATE,
-        },
-    },
-    "databases": {
-        "type": "list",
-        "elements": "dict",
-        "default": [],
-        "options": {
-            "name": {"type": "str", "required": True},
-            "owner": {"type": "str", "default": "postgres"},
-            "encoding": {"type": "str", "default": "UTF8"},
-            "locale": {"type": "str", "default": "C.UTF-8"},
-            "extensions": {"type": "list", "elements": "str", "default": []},
-            "state": STATE,
-        },
-    },
-    "grants": {
-        "type": "list",
-        "elements": "dict",
-        "default": [],
-        "options": {
-            "role": {"type": "str", "required": True},
-            "database": {"type": "str", "required": True},
-            "on": {
-                "type": "str",
-                "choices": ["database", "schema", "tables", "sequences", "functions"],
-                "default": "database",
-            },
-            "schema": {"type": "str", "default": "public"},
-            "privileges": {"type": "list", "elements": "str", "required": True},
-            "state": STATE,
-        },
-    },
-}
 
 
 def psql(module, script, secrets=()):
@@ -244,10 +199,7 @@ def psql(module, script, secrets=()):
 def main():
     module = AnsibleModule(argument_spec=ARGUMENTS, supports_check_mode=True)
     params = module.params
-    for grant in params["grants"]:
-        grant["privileges"] = sorted({p.upper() for p in grant["privileges"]})
-        if grant["on"] == "database":
-            grant["schema"] = None
+    normalize_grants(params["grants"])
 
     cluster = json.loads(psql(module, CLUSTER_QUERY)[0])
     existing = {database["name"] for database in cluster["databases"]}

@@ -123,17 +123,40 @@ def _keys_text(lines):
     return [" ".join(line.split()) for line in lines]
 
 
-def plan(host, model_, files, sshd_dropin, settings, options):
+GROUPS = ("system", "sudoers", "chrony", "timesyncd", "sshd")
+
+
+def fill(specs, rendered, timesync):
+    """The file specs of each group with their contents: a spec names its template (``template``),
+    whose rendered text ``rendered`` holds; an absent file has none. The group of the time
+    daemon that is not used stays empty."""
+    files = {}
+    for group in GROUPS:
+        files[group] = []
+        if group in ("chrony", "timesyncd") and group != timesync:
+            continue
+        for spec in specs.get(group) or []:
+            filled = {key: value for key, value in spec.items() if key != "template"}
+            if filled.get("state", "present") == "absent":
+                filled["content"] = None
+            else:
+                filled["content"] = rendered[spec["template"]]
+            files[group].append(filled)
+    return files
+
+
+def plan(host, model_, files, settings, options):
     """What changes on this host.
 
-    ``files``: the file specs of the system, sudo, chrony and timesyncd configuration that
-    apply (rendered); ``sshd_dropin``: the spec of the role's sshd drop-in; ``settings``:
-    sshd_settings(); ``options``: the role's variables the decisions read, plus
-    ``packages_missing`` and ``unit_ok`` (the units enabled and running).
+    ``files``: fill()'s file specs by group; ``settings``: sshd_settings(); ``options``: the
+    role's variables the decisions read, plus ``packages_missing`` and ``unit_ok`` (the
+    units enabled and running).
     """
+    sshd_dropin = files["sshd"][0]
+    applicable = files["system"] + files["sudoers"] + files["chrony"] + files["timesyncd"]
     files_sshd = [sshd_dropin, *neutralised(host["sshd_dropins"], sshd_dropin["path"], settings)]
     changed = []
-    for spec in files + files_sshd:
+    for spec in applicable + files_sshd:
         path = spec["path"]
         now = host["files"][path] if path in host["files"] else host["sshd_dropins"].get(path)
         if _differs(spec, now):
@@ -211,12 +234,16 @@ def plan(host, model_, files, sshd_dropin, settings, options):
     if gone:
         todo.append("users to remove: " + " ".join(gone))
     effective = host.get("sshd_effective")
+    if not isinstance(effective, str):
+        # sshd -T failed (or OpenSSH is missing): apply.yml installs, writes and reads it again.
+        todo.append("the effective sshd configuration could not be read")
     return {
+        "files": files,
         "files_sshd": files_sshd,
         "changed": changed,
         "sshd_changes": [spec["path"] for spec in files_sshd if spec["path"] in changed],
         "users": users,
-        "keys": keys,
+        "key_updates": keys,
         "algorithm_problems": algorithm_problems,
         "sshd_mismatches": sshd_config_mismatches(effective, settings)
         if isinstance(effective, str)
@@ -225,8 +252,8 @@ def plan(host, model_, files, sshd_dropin, settings, options):
     }
 
 
-def base_plan(host, model=None, files=None, sshd_dropin=None, settings=None, options=None, sshd=False):
+def base_plan(host, model=None, specs=None, rendered=None, settings=None, options=None, sshd=False):
     """The plan (see plan()), or with ``sshd`` the sshd settings for what ``ssh -Q`` printed (``host``)."""
     if sshd:
         return sshd_settings(host, options)
-    return plan(host, model, files or [], sshd_dropin, settings, options)
+    return plan(host, model, fill(specs or {}, rendered or {}, options["base_timesync"]), settings, options)

@@ -1,19 +1,43 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The command groundwork.server.host_info runs, and how its answer is read (pure functions).
+"""The command groundwork.server.host_info runs, and how its answer is read.
+
+The same one-command mechanism serves other action plugins of the collection that read a
+host before they decide whether a module has to run at all (postgresql_objects).
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
-        build_command, parse_answer)
+        PROBE, build_command, interpreter, parse_answer)
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import shlex
 import zlib
+
+from ansible.module_utils.common.text.converters import to_text
+
+
+class _Source:
+    """A program of this package, read once per process."""
+
+    def __init__(self, name):
+        self.path = os.path.join(os.path.dirname(__file__), name)
+        self._text = None
+
+    def read(self):
+        if self._text is None:
+            with open(self.path, encoding="utf-8") as handle:
+                self._text = handle.read()
+        return self._text
+
+
+PROBE = _Source("_host_probe.py")
+POSTGRESQL_READER = _Source("_postgresql_reader.py")
 
 # Runs the probe given as argument 1; the probe reads its request from argument 2.
 BOOTSTRAP = "import base64,sys,zlib;exec(zlib.decompress(base64.b64decode(sys.argv[1])))"
@@ -24,7 +48,18 @@ def pack(text):
     return base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
 
 
-def build_command(interpreter, probe, args):
+def interpreter(task_vars, templar):
+    """The host's Python: ansible_python_interpreter when set, else the discovered one, else python3."""
+    configured = task_vars.get("ansible_python_interpreter")
+    if configured is not None:
+        configured = to_text(templar.template(configured))
+        if configured and not configured.startswith("auto"):
+            return configured
+    discovered = (task_vars.get("ansible_facts") or {}).get("discovered_interpreter_python")
+    return to_text(discovered) if discovered else "/usr/bin/python3"
+
+
+def build_command(python, probe, args):
     """The one shell command: the interpreter, the bootstrap, the probe and the request."""
     request = {
         "program": args.get("program"),
@@ -32,7 +67,7 @@ def build_command(interpreter, probe, args):
         "files": list(args.get("files") or []),
         "dirs": list(args.get("dirs") or []),
     }
-    words = [interpreter, "-c", BOOTSTRAP, pack(probe), pack(json.dumps(request, sort_keys=True))]
+    words = [python, "-c", BOOTSTRAP, pack(probe), pack(json.dumps(request, sort_keys=True))]
     return " ".join(shlex.quote(word) for word in words)
 
 

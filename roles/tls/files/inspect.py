@@ -15,20 +15,39 @@ import datetime
 import glob
 import grp
 import hashlib
+import importlib.util
 import json
 import os
 import pwd
 import stat
 import subprocess
 import sys
+import types
 
-try:
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-except ImportError:
-    x509 = None
+# The package cryptography is imported only when there is a certificate or key to read:
+# it costs more than the rest of the inspection (a host that only trusts the internal CA
+# never loads it).
+CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
+_LOADED = {}
+
+
+def _c():
+    """cryptography's modules, imported on first use."""
+    if not _LOADED:
+        from cryptography import exceptions, x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+        _LOADED.update(
+            x509=x509,
+            exceptions=exceptions,
+            hashes=hashes,
+            serialization=serialization,
+            ec=ec,
+            padding=padding,
+            rsa=rsa,
+        )
+    return types.SimpleNamespace(**_LOADED)
 
 
 def read(path):
@@ -56,17 +75,31 @@ def attributes(path):
     return {"kind": kind, "owner": owner, "group": group, "mode": f"{stat.S_IMODE(info.st_mode):04o}"}
 
 
+class Lazy:
+    """A value computed on first use (the internal CA's certificate, parsed only when needed)."""
+
+    def __init__(self, make):
+        self._make = make
+        self._value = None
+
+    @property
+    def value(self):
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+
 def key_type(public_key):
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
+    if isinstance(public_key, _c().ec.EllipticCurvePublicKey):
         return {"secp256r1": "ecdsa_p256", "secp384r1": "ecdsa_p384"}.get(public_key.curve.name, "other")
-    if isinstance(public_key, rsa.RSAPublicKey):
+    if isinstance(public_key, _c().rsa.RSAPublicKey):
         return f"rsa{public_key.key_size}"
     return "other"
 
 
 def spki(public_key):
     return public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        _c().serialization.Encoding.DER, _c().serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
@@ -76,22 +109,22 @@ def signed_by(certificate, issuer):
         return False
     public_key = issuer.public_key()
     try:
-        if isinstance(public_key, ec.EllipticCurvePublicKey):
+        if isinstance(public_key, _c().ec.EllipticCurvePublicKey):
             public_key.verify(
                 certificate.signature,
                 certificate.tbs_certificate_bytes,
-                ec.ECDSA(certificate.signature_hash_algorithm),
+                _c().ec.ECDSA(certificate.signature_hash_algorithm),
             )
-        elif isinstance(public_key, rsa.RSAPublicKey):
+        elif isinstance(public_key, _c().rsa.RSAPublicKey):
             public_key.verify(
                 certificate.signature,
                 certificate.tbs_certificate_bytes,
-                padding.PKCS1v15(),
+                _c().padding.PKCS1v15(),
                 certificate.signature_hash_algorithm,
             )
         else:
             return False
-    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+    except (_c().exceptions.InvalidSignature, _c().exceptions.UnsupportedAlgorithm, ValueError, TypeError):
         return False
     return True
 
@@ -105,13 +138,13 @@ def utc(certificate, name):
 
 def certificate_info(pem, ca):
     try:
-        certificate = x509.load_pem_x509_certificate(pem.encode())
+        certificate = _c().x509.load_pem_x509_certificate(pem.encode())
     except ValueError:
         return None
     try:
-        sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        names = [name.lower() for name in sans.value.get_values_for_type(x509.DNSName)]
-    except x509.ExtensionNotFound:
+        sans = certificate.extensions.get_extension_for_class(_c().x509.SubjectAlternativeName)
+        names = [name.lower() for name in sans.value.get_values_for_type(_c().x509.DNSName)]
+    except _c().x509.ExtensionNotFound:
         names = []
     return {
         "sans": names,
@@ -122,9 +155,9 @@ def certificate_info(pem, ca):
         "issuer": certificate.issuer.rfc4514_string(),
         "subject": certificate.subject.rfc4514_string(),
         "self_signed": signed_by(certificate, certificate),
-        "issued_by_ca": None if ca is None else signed_by(certificate, ca),
+        "issued_by_ca": None if ca is None else signed_by(certificate, ca.value),
         "fingerprint": hashlib.sha256(spki(certificate.public_key())).hexdigest(),
-        "sha256": binascii.hexlify(certificate.fingerprint(hashes.SHA256())).decode(),
+        "sha256": binascii.hexlify(certificate.fingerprint(_c().hashes.SHA256())).decode(),
     }
 
 
@@ -133,17 +166,17 @@ def key_info(path, certificate_pem):
     if info is None:
         return None
     info["type"] = info["matches"] = None
-    if x509 is None:
+    if not CRYPTOGRAPHY:
         return info
     try:
         with open(path, "rb") as handle:
-            key = serialization.load_pem_private_key(handle.read(), password=None)
-    except (OSError, ValueError, TypeError, UnsupportedAlgorithm):
+            key = _c().serialization.load_pem_private_key(handle.read(), password=None)
+    except (OSError, ValueError, TypeError, _c().exceptions.UnsupportedAlgorithm):
         return info
     info["type"] = key_type(key.public_key())
     if certificate_pem:
         try:
-            certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+            certificate = _c().x509.load_pem_x509_certificate(certificate_pem.encode())
         except ValueError:
             return info
         info["matches"] = spki(certificate.public_key()) == spki(key.public_key())
@@ -165,7 +198,7 @@ def inspect_certificate(args, name, ca):
         "fullchain": os.path.exists(os.path.join(directory, "fullchain.pem")),
         "placeholder": os.path.exists(os.path.join(directory, ".placeholder")),
         "key": key_info(os.path.join(directory, "privkey.pem"), cert),
-        "info": certificate_info(cert, ca) if cert and x509 is not None else None,
+        "info": certificate_info(cert, ca) if cert and CRYPTOGRAPHY else None,
         "acme_issued": same_certificate(cert, live),
     }
 
@@ -203,9 +236,7 @@ def packages(names):
 
 def main():
     args = json.loads(sys.argv[1])
-    ca = None
-    if args.get("ca") and x509 is not None:
-        ca = x509.load_pem_x509_certificate(args["ca"].encode())
+    ca = Lazy(lambda: _c().x509.load_pem_x509_certificate(args["ca"].encode())) if args.get("ca") else None
     try:
         group = grp.getgrnam(args["group"])
         group_info = {"exists": True, "members": sorted(group.gr_mem)}
@@ -219,7 +250,7 @@ def main():
         except KeyError:
             users[member] = False
     result = {
-        "cryptography": x509 is not None,
+        "cryptography": CRYPTOGRAPHY,
         "packages": packages(args.get("packages", [])),
         "certificates": {name: inspect_certificate(args, name, ca) for name in args["names"]},
         "group": group_info,
