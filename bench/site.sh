@@ -6,6 +6,10 @@
 # Exits 0 whether or not the target is met (it is a measurement), non-zero on errors,
 # and when a no-op run changes anything (then it was not a no-op).
 #
+# Before each no-op run it times a yardstick (bench/site/reference.yml: trivial tasks and one
+# command per host on the same containers) and prints its median too: it shows how fast the
+# machine runs Ansible at that moment, so figures from other machines or days compare.
+#
 # It uses the demo (scripts/demo.sh): an existing demo is removed first, and the last
 # cold run is left standing as a converged demo (scripts/demo.sh down removes it).
 # Cold runs include the package downloads from the Debian mirror.
@@ -28,13 +32,13 @@ trap 'rm -rf "$WORK"' EXIT
 
 median() { sort -n | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.2f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 
-# Seconds of one run of site.yml; its output in $WORK/<name>.log.
+# Seconds of one run of a playbook (default site.yml); its output in $WORK/<name>.log.
 timed_site() {
-  local name="$1" start end
+  local name="$1" playbook="${2:-playbooks/site.yml}" start end
   start="$(date +%s.%N)"
-  if ! (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/site.yml) >"$WORK/$name.log" 2>&1; then
+  if ! (cd "$GW_ROOT" && ansible-playbook -i inventories/demo "$playbook") >"$WORK/$name.log" 2>&1; then
     tail -40 "$WORK/$name.log" >&2
-    die "site.yml failed in run $name"
+    die "$playbook failed in run $name"
   fi
   end="$(date +%s.%N)"
   awk -v s="$start" -v e="$end" 'BEGIN {printf "%.2f\n", e - s}'
@@ -46,6 +50,7 @@ main() {
   local i seconds
   : >"$WORK/cold"
   : >"$WORK/noop"
+  : >"$WORK/reference"
   for ((i = 1; i <= COLD; i++)); do
     "$GW_ROOT/scripts/demo.sh" down >/dev/null 2>&1
     "$GW_ROOT/scripts/demo.sh" containers >/dev/null 2>&1 || die "could not create the demo containers"
@@ -54,6 +59,9 @@ main() {
     echo "$seconds" >>"$WORK/cold"
   done
   for ((i = 1; i <= NOOP; i++)); do
+    seconds="$(timed_site "reference$i" bench/site/reference.yml)"
+    printf 'yardstick %d:     %6.2f s\n' "$i" "$seconds"
+    echo "$seconds" >>"$WORK/reference"
     seconds="$(timed_site "noop$i")"
     grep -Eq 'changed=[1-9]' "$WORK/noop$i.log" && die "no-op run $i changed something: see the recap above"
     printf 'no-op re-run %d: %6.2f s\n' "$i" "$seconds"
@@ -63,12 +71,14 @@ main() {
   sed -n '/PLAY RECAP/,$p' "$WORK/noop$NOOP.log" | awk '/ok=/ {
     for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
     printf "  %-18s executed %3d   skipped %3d\n", $1, v["ok"], v["skipped"] }'
-  local cold_median noop_median verdict
+  local cold_median noop_median reference_median verdict
   cold_median="$(median <"$WORK/cold")"
   noop_median="$(median <"$WORK/noop")"
+  reference_median="$(median <"$WORK/reference")"
   verdict="$(awk -v m="$noop_median" -v t="$TARGET_NOOP" 'BEGIN {print (m <= t) ? "PASS" : "MISS"}')"
   printf '\nmedian cold converge: %s s (%d runs)\n' "$cold_median" "$COLD"
   printf 'median no-op re-run:  %s s (%d runs)   target <= %d s: %s\n' "$noop_median" "$NOOP" "$TARGET_NOOP" "$verdict"
+  printf 'median yardstick:     %s s (bench/site/reference.yml, run before each no-op run)\n' "$reference_median"
   printf 'machine: %s CPUs, %s, Debian %s containers, load average at the end: %s\n' \
     "$(nproc)" "$(awk '/MemTotal/ {printf "%.0f GB RAM", $2/1048576}' /proc/meminfo)" \
     "${GW_DEMO_RELEASE:-12}" "$(cut -d' ' -f1-3 /proc/loadavg)"

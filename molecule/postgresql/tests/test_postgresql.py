@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def load_tune():
+    # the filter's logic (the filter file itself imports it through the collection loader)
     spec = importlib.util.spec_from_file_location(
-        "postgresql_tune", ROOT / "plugins/filter/postgresql_tune.py"
+        "postgresql_tune", ROOT / "plugins/plugin_utils/_postgresql_tune.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
