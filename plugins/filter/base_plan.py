@@ -42,7 +42,8 @@ options:
   options:
     description:
       - The role's variables the decisions read, with C(packages_missing), C(unit_ok) (units enabled and
-        active), C(builtin_locales) and C(apt_timers).
+        active), C(builtin_locales), C(apt_timers) and C(locale_link) (Debian 13 - C(/etc/default/locale) must
+        link to C(../locale.conf)).
     type: dict
     required: true
   sshd:

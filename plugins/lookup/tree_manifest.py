@@ -4,18 +4,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
-
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-
 DOCUMENTATION = r"""
 name: tree_manifest
 short_description: Every file and directory under a directory on the controller, with digests and modes
 version_added: 0.1.0
-author: groundwork developers
+author: groundwork developers (@groundwork)
 description:
   - Walks a directory on the controller and returns, for every file and directory below it, its
     kind, its permission bits and, for a file, the SHA-256 digest of its content; keyed by the
@@ -51,6 +44,14 @@ _raw:
   type: list
   elements: dict
 """
+
+
+import hashlib
+import os
+import stat
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
 
 
 def _digest(path):

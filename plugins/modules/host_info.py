@@ -21,7 +21,7 @@ description:
   - The program and the request travel compressed and base64-encoded in the command's
     arguments, so nothing in them needs shell quoting. The program runs with
     C(sys.argv) set to V(program) followed by O(argv), and must print one JSON document.
-  - Python is the host's O(ansible_python_interpreter) when it is set, else the one Ansible
+  - Python is the host's C(ansible_python_interpreter) when it is set, else the one Ansible
     discovered, else C(/usr/bin/python3).
   - This is an action plugin; it honours C(become).
 author: groundwork developers (@groundwork)
@@ -31,11 +31,13 @@ attributes:
     description: It only reads, so it runs in check mode exactly as in a real run.
   diff_mode:
     support: none
+    description: It changes nothing, so there is nothing to show.
   idempotent:
     support: full
     description: Never changes anything.
   action:
     support: full
+    description: Runs on the controller, which sends one command to the host.
 options:
   program:
     description:
@@ -107,9 +109,10 @@ os:
       type: str
 files:
   description:
-    - For each path of O(files) its state. RV(files[].state) is V(absent), V(link) (with
-      RV(files[].target)), V(other) (a directory, a socket, ...), V(error) (with RV(files[].error)),
-      or V(file) with the keys below.
+    - For each path of O(files) its state. C(state) is V(absent), V(link) (with C(target)),
+      V(directory) (with C(owner), C(uid), C(group), C(gid) and C(mode)), V(other) (a socket, a
+      device, ...), V(error) (with C(error)), or V(file) with C(sha256), C(size), C(owner), C(uid),
+      C(group), C(gid) and C(mode).
   returned: always
   type: dict
   sample:

@@ -124,6 +124,9 @@ def _keys_text(lines):
 
 
 GROUPS = ("system", "sudoers", "chrony", "timesyncd", "sshd")
+# Debian 13: /etc/default/locale is a link to systemd's /etc/locale.conf.
+LOCALE_LINK = "/etc/default/locale"
+LOCALE_TARGET = "../locale.conf"
 
 
 def fill(specs, rendered, timesync):
@@ -216,6 +219,8 @@ def plan(host, model_, files, settings, options):
         todo.append(f"locale {locale}")
     if changed:
         todo.append("files: " + " ".join(changed))
+    if options.get("locale_link") and host["files"].get(LOCALE_LINK) != {"link": LOCALE_TARGET}:
+        todo.append(f"link {LOCALE_LINK} to {LOCALE_TARGET}")
     units = (
         (["chrony.service"] if options["base_timesync"] == "chrony" else [])
         + (["systemd-timesyncd.service"] if options["base_timesync"] == "timesyncd" else [])

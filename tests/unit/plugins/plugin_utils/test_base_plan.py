@@ -223,6 +223,34 @@ def test_every_difference_is_named(change, options, entry):
     assert any(item.startswith(entry) for item in todo), todo
 
 
+def test_debian_13_keeps_the_locale_link():
+    host = converged_host()
+    host["files"]["/etc/default/locale"] = {
+        "content": "LANG=C.UTF-8\n",
+        "owner": "root",
+        "group": "root",
+        "mode": "0644",
+    }
+    assert "link /etc/default/locale to ../locale.conf" in decide(host, locale_link=True)["todo"]
+    host["files"]["/etc/default/locale"] = {"link": "../locale.conf"}
+    # the content lives in /etc/locale.conf, which the link points to
+    host["files"]["/etc/locale.conf"] = {
+        "content": "LANG=C.UTF-8\n",
+        "owner": "root",
+        "group": "root",
+        "mode": "0644",
+    }
+    plan = base_plan(
+        host,
+        model=MODEL,
+        specs={**SPECS, "system": [{**SPECS["system"][0], "path": "/etc/locale.conf"}]},
+        rendered=RENDERED,
+        settings=SETTINGS,
+        options={**OPTIONS, "locale_link": True},
+    )
+    assert plan["todo"] == []
+
+
 def test_keys_compare_by_their_words():
     host = converged_host()
     host["users"]["alice"]["authorized_keys"]["content"] = KEY.replace(" ", "   ") + "\n"
