@@ -34,9 +34,33 @@ def test_unknown_zones(name):
 
 
 def test_missing_database_is_an_error_not_a_verdict(monkeypatch):
-    monkeypatch.setattr(plugin, "_known_zones", frozenset)
+    monkeypatch.setattr(plugin, "_zone_file", lambda key: False)
+    monkeypatch.setattr(plugin, "_packaged_zones", frozenset)
+    monkeypatch.setattr(plugin, "_has_database", lambda: False)
     with pytest.raises(AnsibleError, match="No IANA time zone database"):
         plugin.iana_timezone("Etc/UTC")
+
+
+def test_the_same_names_as_zoneinfo_knows():
+    import zoneinfo
+
+    known = zoneinfo.available_timezones()
+    assert all(plugin.iana_timezone(name) for name in known)
+    others = [
+        "posixrules",
+        "right/UTC",
+        "posix/UTC",
+        "Europe",
+        "Europe/",
+        "Etc//UTC",
+        "zone.tab",
+        "tzdata.zi",
+        "Europe/../Etc/UTC",
+        "./UTC",
+    ]
+    assert [name for name in others if plugin.iana_timezone(name)] == [
+        name for name in others if name in known
+    ]
 
 
 def test_plugin_exports_the_test():
