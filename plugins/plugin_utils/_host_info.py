@@ -66,6 +66,9 @@ def build_command(python, probe, args):
         "argv": list(args.get("argv") or []),
         "files": list(args.get("files") or []),
         "dirs": list(args.get("dirs") or []),
+        "packages": list(args.get("packages") or []),
+        "units": list(args.get("units") or []),
+        "probes": dict(args.get("probes") or {}),
     }
     words = [python, "-c", BOOTSTRAP, pack(probe), pack(json.dumps(request, sort_keys=True))]
     return " ".join(shlex.quote(word) for word in words)
@@ -86,4 +89,6 @@ def parse_answer(rc, stdout, stderr):
     if not isinstance(answer, dict) or not {"os", "files", "dirs"} <= set(answer):
         return None, f"The inspection printed an unexpected answer: {last[:500]!r}"
     answer.setdefault("info", None)
+    for key in ("packages", "units", "probes"):
+        answer.setdefault(key, {})
     return answer, None

@@ -9,11 +9,21 @@ compressed, in the one command it runs on the host (``python3 -c <bootstrap> <th
 
 The request (argument 2: base64 of zlib-compressed JSON) is::
 
-    {"files": [paths], "dirs": [paths], "program": "<python source>" | null, "argv": [str]}
+    {"files": [paths], "dirs": [paths], "packages": [names], "units": [names],
+     "probes": {name: {"source": "<python source>", "args": <JSON>}},
+     "program": "<python source>" | null, "argv": [str]}
 
 and the answer, printed as one JSON object, is::
 
-    {"os": {...}, "files": {path: state}, "dirs": {path: {name: kind}}, "info": <what the program printed>}
+    {"os": {...}, "files": {path: state}, "dirs": {path: {name: kind}},
+     "packages": {name: dpkg state}, "units": {unit: {"active", "enabled"}},
+     "probes": {name: <what its inspect() returned>}, "info": <what the program printed>}
+
+This file is the probe library every role shares: the generic probes (release, files,
+directories, packages, units, CPUs, memory, name servers) live here, and a role's own
+probe (plugin_utils/_probes/<role>.py) is a function ``inspect(args, core)`` that gets
+them as ``core`` instead of copying them. Several roles' probes can be answered by one
+command.
 
 where a file state is ``{"state": "absent"}``, ``{"state": "link", "target": ...}``,
 ``{"state": "directory", "owner", "uid", "group", "gid", "mode"}``, ``{"state": "other"}``
@@ -35,9 +45,14 @@ import io
 import json
 import os
 import pwd
+import re
 import stat
+import subprocess
 import sys
+import types
 import zlib
+
+NO_LIMIT = 2**60
 
 
 def _name(lookup, number):
@@ -144,6 +159,142 @@ def os_release():
     }
 
 
+# --- Generic probes, shared by the roles' own probes (as ``core``) ----------------------
+
+
+def run(argv):
+    """Run a program by absolute path; None when it cannot be started."""
+    try:
+        # Fixed programs by absolute path: no shell, arguments from the request only.
+        return subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
+    except OSError:
+        return None
+
+
+def read(path):
+    """A text file's content, or None."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def packages(names):
+    """{name: dpkg's status ("installed", "config-files", ... or "not-installed")}, one dpkg-query call."""
+    states = dict.fromkeys(names, "not-installed")
+    if not names:
+        return states
+    done = run(["/usr/bin/dpkg-query", "--show", "--showformat=${Package} ${db:Status-Status}\\n", *names])
+    for line in done.stdout.splitlines() if done else []:
+        name, _sep, state = line.partition(" ")
+        if name in states:
+            states[name] = state
+    return states
+
+
+def units(names):
+    """{unit: {"enabled": UnitFileState, "active": ActiveState}}, from one systemctl call."""
+    states = {name: {"enabled": "unknown", "active": "unknown"} for name in names}
+    if not names:
+        return states
+    done = run(["/usr/bin/systemctl", "show", "--property=UnitFileState,ActiveState", "--", *names])
+    blocks = done.stdout.strip("\n").split("\n\n") if done else []
+    if len(blocks) != len(names):
+        return states
+    for name, block in zip(names, blocks, strict=True):
+        values = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        states[name] = {
+            "enabled": values.get("UnitFileState") or "unknown",
+            "active": values.get("ActiveState") or "unknown",
+        }
+    return states
+
+
+def cpus():
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+def memory_kb():
+    """MemTotal of /proc/meminfo in KiB, or None."""
+    match = re.search(r"^MemTotal:\s+(\d+) kB", read("/proc/meminfo") or "", re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+def _limit(path):
+    text = (read(path) or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) < NO_LIMIT else None
+
+
+def cgroup_memory():
+    """The smallest memory limit on the cgroup path of PID 1 (the container, if any), in
+    bytes as text, or "max": cgroup v2, then v1. Walking up the path covers a private cgroup
+    namespace (the limit at the root) and the host's namespace mounted into a container."""
+    limits = []
+    for line in (read("/proc/1/cgroup") or "").splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        controllers, path = parts[1], parts[2]
+        if controllers == "":
+            base, name = "/sys/fs/cgroup", "memory.max"
+        elif "memory" in controllers.split(","):
+            base, name = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+        else:
+            continue
+        steps = [step for step in path.strip("/").split("/") if step]
+        for depth in range(len(steps), -1, -1):
+            limit = _limit(os.path.join(base, *steps[:depth], name))
+            if limit is not None:
+                limits.append(limit)
+    return str(min(limits)) if limits else "max"
+
+
+def hard_nofile(pid):
+    """The hard open-file limit of a process, or None."""
+    for line in (read(f"/proc/{pid}/limits") or "").splitlines():
+        if line.startswith("Max open files"):
+            fields = line.split()
+            if len(fields) > 4 and fields[4].isdigit():
+                return int(fields[4])
+            return None
+    return None
+
+
+def resolvers():
+    """The name servers of /etc/resolv.conf."""
+    found = []
+    for line in (read("/etc/resolv.conf") or "").splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "nameserver":
+            found.append(fields[1])
+    return found
+
+
+CORE = types.SimpleNamespace(
+    run=run,
+    read=read,
+    packages=packages,
+    units=units,
+    cpus=cpus,
+    memory_kb=memory_kb,
+    cgroup_memory=cgroup_memory,
+    hard_nofile=hard_nofile,
+    resolvers=resolvers,
+    file_state=file_state,
+    dir_entries=dir_entries,
+    os_release=os_release,
+)
+
+
+def run_probe(name, source, args):
+    """A role's probe: its source defines ``inspect(args, core)``; returns what that returned."""
+    namespace = {"__name__": f"probe_{name}"}
+    exec(compile(source, f"<probe {name}>", "exec"), namespace)  # noqa: S102
+    return namespace["inspect"](args, CORE)
+
+
 def run_program(source, argv):
     """Run a role's inspection in this process and return the JSON it printed."""
     code = compile(source, "<inspection>", "exec")
@@ -173,6 +324,12 @@ def answer(request):
         "os": os_release(),
         "files": {path: file_state(path) for path in request.get("files") or []},
         "dirs": {path: dir_entries(path) for path in request.get("dirs") or []},
+        "packages": packages(list(request.get("packages") or [])),
+        "units": units(list(request.get("units") or [])),
+        "probes": {
+            name: run_probe(name, probe["source"], probe.get("args"))
+            for name, probe in sorted((request.get("probes") or {}).items())
+        },
     }
     if request.get("program"):
         result["info"] = run_program(request["program"], [str(arg) for arg in request.get("argv") or []])

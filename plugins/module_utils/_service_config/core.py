@@ -19,6 +19,12 @@ import difflib
 import posixpath
 from dataclasses import dataclass, field
 
+from ansible_collections.groundwork.server.plugins.module_utils._files.compare import (
+    digest,
+    file_action,
+    stray_files,
+)
+
 HIDDEN_CONTENT = "[secret content hidden]\n"
 
 
@@ -91,6 +97,21 @@ def _describe(state: FileState | None) -> str:
     return f"uid={state.uid} gid={state.gid} mode={state.mode:04o}"
 
 
+def observed(state: FileState | None) -> dict:
+    """A file as the shared comparison (module_utils/_files/compare.py) sees it."""
+    if state is None:
+        return {"state": "absent"}
+    if state.link is not None:
+        return {"state": "link", "target": state.link}
+    return {
+        "state": "file",
+        "sha256": digest(state.content),
+        "uid": state.uid,
+        "gid": state.gid,
+        "mode": state.mode,
+    }
+
+
 def plan(host, files: list[FileSpec], owned_dirs: list[str]) -> list[Change]:
     """The changes that bring the host to ``files``; empty when nothing differs."""
     changes: list[Change] = []
@@ -103,33 +124,30 @@ def plan(host, files: list[FileSpec], owned_dirs: list[str]) -> list[Change]:
             raise ServiceConfigError(f"files: path {path!r} is listed twice")
         managed.add(path)
         before = host.stat(path)
-        if spec.state == "absent":
-            if before is not None:
-                changes.append(Change(path, "remove", before, None, spec.secret))
-            continue
-        if spec.content is None:
-            raise ServiceConfigError(f"files: {path} has state=present but no content")
-        after = FileState(
-            content=spec.content.encode("utf-8"),
-            uid=host.uid(spec.owner),
-            gid=host.gid(spec.group),
-            mode=spec.mode,
-        )
-        if before is None:
-            changes.append(Change(path, "create", None, after, spec.secret))
-        elif before.link is not None or before.content != after.content:
-            changes.append(Change(path, "update", before, after, spec.secret))
-        elif (before.uid, before.gid, before.mode) != (after.uid, after.gid, after.mode):
-            changes.append(Change(path, "attributes", before, after, spec.secret))
+        after = None
+        wanted = {"path": path, "state": spec.state}
+        if spec.state != "absent":
+            if spec.content is None:
+                raise ServiceConfigError(f"files: {path} has state=present but no content")
+            after = FileState(
+                content=spec.content.encode("utf-8"),
+                uid=host.uid(spec.owner),
+                gid=host.gid(spec.group),
+                mode=spec.mode,
+            )
+            wanted.update(content=after.content, owner=str(after.uid), group=str(after.gid), mode=after.mode)
+        action = file_action(wanted, observed(before))
+        if action:
+            changes.append(Change(path, action, before, after, spec.secret))
+    entries = {}
     for directory in owned_dirs:
         directory = posixpath.normpath(directory)
-        for name in sorted(host.listdir(directory)):
-            path = posixpath.join(directory, name)
-            if path in managed:
-                continue
-            before = host.stat(path)
-            if before is not None:  # directories are not ours to remove
-                changes.append(Change(path, "remove", before, None))
+        # Directories (host.stat gives None) are not ours to remove.
+        entries[directory] = {
+            name: "file" for name in host.listdir(directory) if host.stat(posixpath.join(directory, name))
+        }
+    for path in stray_files(list(entries), entries, managed):
+        changes.append(Change(path, "remove", host.stat(path), None))
     return changes
 
 

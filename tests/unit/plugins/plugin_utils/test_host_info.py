@@ -139,7 +139,15 @@ def test_bad_answers(rc, stdout, stderr, message):
 def test_a_banner_before_the_answer_is_ignored():
     answer, error = parse_answer(0, 'Welcome!\n{"os": {}, "files": {}, "dirs": {}}\n', "")
     assert error is None
-    assert answer == {"os": {}, "files": {}, "dirs": {}, "info": None}
+    assert answer == {
+        "os": {},
+        "files": {},
+        "dirs": {},
+        "info": None,
+        "packages": {},
+        "units": {},
+        "probes": {},
+    }
 
 
 def test_the_release_of_this_machine():
