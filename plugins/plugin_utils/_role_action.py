@@ -1,20 +1,28 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The one shape of a role's decision, as the base of each role's action plugin
-(``plugins/action/<role>_plan.py``):
+"""The one shape of a role's decision, run by the action plugin groundwork.server.role_plan:
 
 1. validate: the role's variables against its model (controller, touches nothing); any
    problem fails the task here, before the host is contacted;
 2. inspect: one command on the host, the shared probe library (plugin_utils/_host_probe.py)
    with the role's own probe (plugin_utils/_probes/<role>.py);
-3. plan: ``plan(model, inspection) -> Plan``, pure Python on the controller.
+3. plan: ``Plan`` from the model and the inspection, on the controller.
+
+Each role is a module ``plugins/plugin_utils/_<role>_role.py`` with three functions::
+
+    validate(inputs, context) -> (model, [problem])   # inputs: the play's variables, templated on access
+    request(model, context) -> {"files", "dirs", "packages", "units", "probe": <args of its probe>}
+    plan(model, inspection, context) -> Plan          # context.render / context.read_file for templates
+
+``plan`` composes pure functions (derived values, file specs, the changes), which the unit
+tests call with tables; ``context.render`` is the only thing it does not compute itself.
 
 The task's result is the plan: ``changes`` (kind, target, reason), ``summary`` (one line a
-change), ``kinds``, and whatever the applying tasks need (``Plan.data``). The task never
-reports a change itself (it changes nothing); the applying tasks do. A plan that carries
-secrets (file contents with passwords) is hidden from the output like ``no_log``, except
-its summary, which a separate task shows.
+change), ``kinds``, ``problems`` and whatever the applying tasks need (``Plan.data``). The
+task never reports a change itself (it changes nothing); the applying tasks do. A plan
+that carries secrets (file contents with passwords) is hidden from the output like
+``no_log``; the role shows its summary in a task of its own.
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._role_action import RoleAction
@@ -22,6 +30,7 @@ Import inside the collection as
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 
@@ -35,7 +44,10 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._host_info impor
     parse_answer,
 )
 
+PACKAGE = "ansible_collections.groundwork.server.plugins.plugin_utils"
 PROBES_DIR = os.path.join(os.path.dirname(__file__), "_probes")
+# The roles that decide through this action; each has plugin_utils/_<role>_role.py.
+ROLES = ("base", "firewall", "tls", "nginx", "postgresql", "app")
 _SOURCES = {}
 
 
@@ -45,6 +57,10 @@ def probe_source(name):
         with open(os.path.join(PROBES_DIR, f"{name}.py"), encoding="utf-8") as handle:
             _SOURCES[name] = handle.read()
     return _SOURCES[name]
+
+
+def role_module(name):
+    return importlib.import_module(f"{PACKAGE}._{name}_role")
 
 
 class Inputs(Mapping):
@@ -68,81 +84,75 @@ class Inputs(Mapping):
 
 
 class Context:
-    """Where the decision is made: this host, the inventory, and the run's mode."""
+    """Where the decision is made: this host, the inventory, the run's mode, and the role's
+    templates and files."""
 
-    def __init__(self, task_vars, check_mode):
+    def __init__(self, action, task_vars, check_mode):
+        self._action = action
+        self._task_vars = task_vars
         self.host = task_vars.get("inventory_hostname")
         self.groups = task_vars.get("groups") or {}
         self.hostvars = task_vars.get("hostvars") or {}
         self.check_mode = bool(check_mode)
 
+    def render(self, template, **extra):
+        """templates/<template> of the role, rendered with the play's variables and ``extra``
+        as the ansible.builtin.template lookup renders it."""
+        action = self._action
+        path = action._find_needle("templates", template)
+        lookup = lookup_loader.get("ansible.builtin.template", loader=action._loader, templar=action._templar)
+        variables = dict(self._task_vars)
+        variables.update(extra)
+        return lookup.run([path], variables=variables)[0]
+
+    def read_file(self, name):
+        """files/<name> of the role, as text."""
+        with open(self._action._find_needle("files", name), encoding="utf-8") as handle:
+            return handle.read()
+
 
 class RoleAction(ActionBase):
-    """Subclasses set ROLE and implement validate, request and plan."""
-
-    ROLE = ""
     TRANSFERS_FILES = False
     _requires_connection = True
     # Read-only: it decides in check mode exactly as in a real run.
     _supports_check_mode = True
     _supports_async = False
 
-    # --- what a role implements -------------------------------------------------------
-    def validate(self, inputs, context):
-        """(model, [problem]) from the role's variables; touches nothing."""
-        raise NotImplementedError
-
-    def request(self, model, context):
-        """What to read on the host: {files, dirs, packages, units, probe: <args of the role's probe>}."""
-        raise NotImplementedError
-
-    def plan(self, model, inspection, context):
-        """The Plan from the model and the inspection; pure."""
-        raise NotImplementedError
-
-    # --- shared machinery ----------------------------------------------------------------
-    def inspect(self, request, task_vars):
+    def inspect(self, role, request, task_vars):
         """One command on the host; the answer (os, files, dirs, packages, units, probe)."""
         args = {key: request.get(key) or [] for key in ("files", "dirs", "packages", "units")}
-        if "probe" in request:
-            args["probes"] = {self.ROLE: {"source": probe_source(self.ROLE), "args": request["probe"]}}
+        if request.get("probe") is not None:
+            args["probes"] = {role: {"source": probe_source(role), "args": request["probe"]}}
         command = build_command(interpreter(task_vars, self._templar), PROBE.read(), args)
         done = self._low_level_execute_command(command, sudoable=True)
         answer, error = parse_answer(done.get("rc"), done.get("stdout", ""), done.get("stderr", ""))
         if error:
             raise AnsibleError(error)
-        answer["probe"] = answer["probes"].get(self.ROLE)
+        answer["probe"] = answer["probes"].get(role)
         return answer
-
-    def render(self, template, task_vars, **extra):
-        """A template of the role (templates/<template>) rendered with the play's variables
-        and ``extra``, as the ansible.builtin.template lookup renders it."""
-        path = self._find_needle("templates", template)
-        lookup = lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=self._templar)
-        variables = dict(task_vars)
-        variables.update(extra)
-        return lookup.run([path], variables=variables)[0]
-
-    def read_file(self, name):
-        """A file of the role (files/<name>) as text."""
-        with open(self._find_needle("files", name), encoding="utf-8") as handle:
-            return handle.read()
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
-        self._task_vars = task_vars
-        context = Context(task_vars, self._task.check_mode)
-        model, problems = self.validate(Inputs(self._templar, task_vars), context)
+        _validation, args = self.validate_argument_spec(
+            argument_spec={
+                "role": {"type": "str", "required": True, "choices": list(ROLES)},
+                "step": {"type": "str", "choices": ["plan", "validate"], "default": "plan"},
+            }
+        )
+        role = role_module(args["role"])
+        context = Context(self, task_vars, self._task.check_mode)
+        model, problems = role.validate(Inputs(self._templar, task_vars), context)
         result["changed"] = False
         if problems:
             result["failed"] = True
             result["msg"] = "\n".join(problems)
             return result
-        if self._task.args.get("step") == "validate":
+        if args["step"] == "validate":
             return result
-        plan = self.plan(model, self.inspect(self.request(model, context), task_vars), context)
+        inspection = self.inspect(args["role"], role.request(model, context), task_vars)
+        plan = role.plan(model, inspection, context)
         if plan.problems:
             result["failed"] = True
             result["msg"] = "\n".join(plan.problems)

@@ -1,0 +1,105 @@
+#!/usr/bin/python
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: role_plan
+short_description: Validate a role's input, inspect the host once and plan the role's changes
+version_added: 0.2.0
+description:
+  - The decision step every role of this collection takes before it changes anything, in
+    one task - validate, inspect, plan.
+  - B(Validate) on the controller - the role's variables against its model (references,
+    paths, strings that end up in files, numbers). Any problem fails the task before the host is
+    contacted, naming the variable, the value and what is allowed.
+  - B(Inspect) the host with one command - the shared probe library of the collection (packages,
+    units, files and their digests, directories) and the role's own probe.
+  - B(Plan) on the controller - the changes the role makes, each with its kind, target and reason,
+    and the values the role's applying tasks need. Files are compared with the same code that
+    M(groundwork.server.service_config) applies them with.
+  - Internal to the roles of this collection; their C(tasks/decide.yml) calls it. This is an
+    action plugin; it honours C(become) for the inspection.
+author: groundwork developers (@groundwork)
+attributes:
+  check_mode:
+    support: full
+    description: It only reads, so it decides in check mode exactly as in a real run.
+  diff_mode:
+    support: none
+    description: It changes nothing; the role shows the plan in a task of its own.
+  idempotent:
+    support: full
+    description: Never changes anything.
+  action:
+    support: full
+    description: Runs on the controller, which sends one command to the host.
+options:
+  role:
+    description: The role whose decision to make; its variables are read from the play.
+    type: str
+    required: true
+    choices: [base, firewall, tls, nginx, postgresql, app]
+  step:
+    description:
+      - V(validate) only validates the input (nothing is read from the host).
+      - V(plan) does all three steps.
+    type: str
+    choices: [plan, validate]
+    default: plan
+notes:
+  - A plan that carries secrets (file contents with passwords) is hidden from the output like C(no_log).
+seealso:
+  - module: groundwork.server.service_config
+  - module: groundwork.server.host_info
+"""
+
+EXAMPLES = r"""
+- name: Validate the input, inspect the host and plan the changes
+  groundwork.server.role_plan:
+    role: nginx
+  register: __nginx_plan
+
+- name: Show the plan
+  ansible.builtin.debug:
+    msg: "{{ __nginx_plan.summary }}"
+  when: __nginx_plan.changes | length > 0
+"""
+
+RETURN = r"""
+changes:
+  description: What the role changes on this host; empty when the host is as configured.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: What kind of thing changes - V(package), V(file), V(service), V(user), ...
+      type: str
+    target:
+      description: The package, path, unit, ... that changes.
+      type: str
+    reason:
+      description: Why it changes.
+      type: str
+  sample:
+    - {kind: file, target: /etc/nginx/sites-enabled/shop.conf, reason: content differs}
+summary:
+  description: RV(changes) as lines of text.
+  returned: success
+  type: list
+  elements: str
+  sample: ["file /etc/nginx/sites-enabled/shop.conf: content differs"]
+kinds:
+  description: The kinds of RV(changes), sorted, each once.
+  returned: success
+  type: list
+  elements: str
+problems:
+  description: Always empty on success (a problem fails the task).
+  returned: success
+  type: list
+  elements: str
+"""
