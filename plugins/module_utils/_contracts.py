@@ -138,10 +138,23 @@ TIERS = (
     },
 )
 TIER_BY_NAME = {tier["tier"]: tier for tier in TIERS}
+# The inventory group a role's "plan" entry point puts a host into when the role changes it.
+CHANGES_GROUPS = {
+    "nginx": "groundwork_nginx_changes",
+    "apache": "groundwork_apache_changes",
+    "postgresql": "groundwork_postgresql_changes",
+    "mariadb": "groundwork_mariadb_changes",
+    "app": "groundwork_app_deploy",
+}
+
+
+def tier_changes_group(tier):
+    """The group of a tier's servers that a run changes, whichever role serves them."""
+    return f"groundwork_{tier}_changes"
 
 
 def choose_server(tier, value):
-    """(role FQCN, None) for the server a tier's choice variable names, or (None, problem)."""
+    """(role name, None) for the server a tier's choice variable names, or (None, problem)."""
     entry = TIER_BY_NAME[tier]
     name = entry["default"] if value in (None, "") else value
     roles = entry["roles"]
@@ -155,4 +168,4 @@ def choose_server(tier, value):
             f"{var}: {name!r} is planned but not part of {COLLECTION} yet; "
             f"the {tier} tier can use {ready} today."
         )
-    return roles[name], None
+    return name, None

@@ -121,6 +121,7 @@ def files_plan(specs, observed, owned_dirs=None, entries=None):
         action = file_action(spec, observed.get(path, observed.get(spec.get("path"))))
         if action:
             changes.append((path, action))
+    unread = {posixpath.normpath(str(d)) for d in owned_dirs or []} - set(entries or {})
     for path in stray_files(owned_dirs, entries, managed):
-        changes.append((path, "remove" if path not in (entries or {}) else "unknown"))
+        changes.append((path, "unknown" if path in unread else "remove"))
     return changes

@@ -31,37 +31,17 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
-DEFAULT_TIERS = (
-    {"group": "loadbalancers", "label": "Load balancers"},
-    {"group": "appservers", "label": "Application servers"},
-    {"group": "dbservers", "label": "Database servers"},
-)
-DEFAULT_UNITS = ("nginx", "apache2", "postgresql@*", "mariadb", "mysql", "ssh")
+from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
+
+DEFAULT_TIERS = tuple({"group": tier["group"], "label": tier["label"]} for tier in contracts.TIERS)
+DEFAULT_UNITS = contracts.UNITS
 # The firewall is drawn when its nftables table is loaded (the unit only runs at boot).
 FIREWALL = "nftables firewall"
 BACKGROUND_UNITS = ("groundwork-firewall", "ssh", FIREWALL)
 
-# Well-known flow services: name -> [(proto, port)]; port None for "ssh" means the host's
-# SSH port (22 in the picture). The firewall_model filter uses this table too.
-SERVICES = {
-    "ssh": [("tcp", None)],
-    "http": [("tcp", 80)],
-    "https": [("tcp", 443)],
-    "http3": [("udp", 443)],
-    "dns": [("tcp", 53), ("udp", 53)],
-    "ntp": [("udp", 123)],
-    "smtp": [("tcp", 25)],
-    "smtps": [("tcp", 465)],
-    "submission": [("tcp", 587)],
-    "imaps": [("tcp", 993)],
-    "pop3s": [("tcp", 995)],
-    "postgresql": [("tcp", 5432)],
-    "mysql": [("tcp", 3306)],
-    "mariadb": [("tcp", 3306)],
-    "redis": [("tcp", 6379)],
-    "node-exporter": [("tcp", 9100)],
-    "wireguard": [("udp", 51820)],
-}
+# Well-known flow services: name -> [(proto, port)] (the contracts' catalogue); port None
+# for "ssh" means the host's SSH port (22 in the picture).
+SERVICES = contracts.SERVICES
 
 MONTHS = {
     name: index
