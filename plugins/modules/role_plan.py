@@ -38,17 +38,36 @@ attributes:
     description: Runs on the controller, which sends one command to the host.
 options:
   role:
-    description: The role whose decision to make; its variables are read from the play.
+    description:
+      - The role whose decision to make; its variables are read from the play.
+      - Required unless O(step=inspect).
     type: str
-    required: true
     choices: [base, firewall, tls, nginx, postgresql, app]
   step:
     description:
       - V(validate) only validates the input (nothing is read from the host).
-      - V(plan) does all three steps.
+      - V(plan) does all three steps. It plans from the run's inspection of the host (the host fact
+        C(groundwork_inspection)) when that covers what the role asks, else it reads the host itself.
+        A plan that changes something clears that fact, so the roles after it read the host anew.
+      - V(inspect) validates every role of O(roles) (and of O(tiers)) with the play's variables and the
+        roles' defaults, and reads everything they will ask with one command, kept as the host fact
+        C(groundwork_inspection). A role whose input does not validate is left out (it reports its
+        problems itself, before it changes anything).
     type: str
-    choices: [plan, validate]
+    choices: [plan, validate, inspect]
     default: plan
+  roles:
+    description: With O(step=inspect), the roles that will run on the host.
+    type: list
+    elements: str
+    choices: [base, firewall, tls, nginx, postgresql, app]
+    default: []
+  tiers:
+    description:
+      - With O(step=inspect), also the roles that serve the tiers the host is in (C(groundwork_web_server),
+        C(groundwork_database), the application role), as M(groundwork.server.tier_server) chooses them.
+    type: bool
+    default: false
 notes:
   - A plan that carries secrets (file contents with passwords) is hidden from the output like C(no_log).
 seealso:
@@ -57,6 +76,12 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Read once what every role will ask on each host
+  groundwork.server.role_plan:
+    step: inspect
+    roles: [base, firewall, tls]
+    tiers: true
+
 - name: Validate the input, inspect the host and plan the changes
   groundwork.server.role_plan:
     role: nginx
@@ -97,6 +122,15 @@ kinds:
   returned: success
   type: list
   elements: str
+roles:
+  description: With O(step=inspect), the roles whose questions the inspection answered.
+  returned: success and O(step=inspect)
+  type: list
+  elements: str
+left_out:
+  description: With O(step=inspect), the roles left out of the inspection and why (they read the host later).
+  returned: success and O(step=inspect)
+  type: dict
 problems:
   description: Always empty on success (a problem fails the task).
   returned: success

@@ -9,6 +9,12 @@
    with the role's own probe (plugin_utils/_probes/<role>.py);
 3. plan: ``Plan`` from the model and the inspection, on the controller.
 
+One inspection per host per run: ``step: inspect`` with ``roles`` (playbooks/site.yml's
+first play) validates every role that will run on the host, merges what they will ask and
+reads it with one command, kept as the host fact ``groundwork_inspection``. A role then
+plans from it when it covers the role's request; a role whose plan changes something
+clears it, so the roles after it read the host anew.
+
 Each role is a module ``plugins/plugin_utils/_<role>_role.py`` with three functions::
 
     validate(inputs, context) -> (model, [problem])   # inputs: the play's variables, templated on access
@@ -37,6 +43,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
+from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
     PROBE,
     build_command,
@@ -46,6 +53,12 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._host_info impor
 
 PACKAGE = "ansible_collections.groundwork.server.plugins.plugin_utils"
 PROBES_DIR = os.path.join(os.path.dirname(__file__), "_probes")
+ROLES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "roles")
+# The host fact that keeps the run's inspection of a host (step "inspect"), for the roles
+# after it. A role whose plan changes something clears it: what it changes, the next role
+# reads anew.
+CACHE_FACT = "groundwork_inspection"
+REQUEST_KEYS = ("files", "dirs", "packages", "units")
 # The roles that decide through this action; each has plugin_utils/_<role>_role.py.
 ROLES = ("base", "firewall", "tls", "nginx", "postgresql", "app")
 _SOURCES = {}
@@ -64,23 +77,35 @@ def role_module(name):
 
 
 class Inputs(Mapping):
-    """The play's variables, each templated when a model reads it (and only then)."""
+    """The play's variables, each templated when a model reads it (and only then). Outside
+    the role (the run's first inspection, ``step: inspect``) the role's defaults and
+    constants fill in what the play does not set, as they would inside it."""
 
-    def __init__(self, templar, task_vars):
+    def __init__(self, templar, task_vars, fallback=None):
         self._templar = templar
         self._vars = task_vars
+        self._fallback = fallback or {}
         self._cache = {}
 
     def __getitem__(self, name):
         if name not in self._cache:
-            self._cache[name] = self._templar.template(self._vars[name])
+            if name in self._vars:
+                value = self._vars[name]
+            elif name in self._fallback:
+                value = self._fallback[name]
+            else:
+                raise KeyError(name)
+            self._cache[name] = self._templar.template(value)
         return self._cache[name]
 
+    def __contains__(self, name):
+        return name in self._vars or name in self._fallback
+
     def __iter__(self):
-        return iter(self._vars)
+        return iter({**self._fallback, **dict.fromkeys(self._vars)})
 
     def __len__(self):
-        return len(self._vars)
+        return len(set(self._vars) | set(self._fallback))
 
 
 class Context:
@@ -111,6 +136,72 @@ class Context:
             return handle.read()
 
 
+def merge_requests(requests):
+    """One request for several roles: {role: request} -> the union, each role's probe by name."""
+    merged = {key: [] for key in REQUEST_KEYS}
+    probes = {}
+    for role, request in sorted(requests.items()):
+        for key in REQUEST_KEYS:
+            merged[key].extend(item for item in request.get(key) or [] if item not in merged[key])
+        if request.get("probe") is not None:
+            probes[role] = {"source": probe_source(role), "args": request["probe"]}
+    merged["probes"] = probes
+    return merged
+
+
+def from_cache(cache, role, request):
+    """The part of a cached inspection that answers ``request``, or None when it does not
+    cover all of it (then the role inspects the host itself)."""
+    if not isinstance(cache, dict) or not isinstance(cache.get("answer"), dict):
+        return None
+    answer = cache["answer"]
+    asked = cache.get("args", {}).get(role)
+    if request.get("probe") is not None and asked != request["probe"]:
+        return None
+    part = {"os": answer.get("os"), "info": None}
+    for key in REQUEST_KEYS:
+        have = answer.get(key) or {}
+        if any(item not in have for item in request.get(key) or []):
+            return None
+        part[key] = {item: have[item] for item in request.get(key) or []}
+    part["probes"] = (
+        {role: (answer.get("probes") or {}).get(role)} if request.get("probe") is not None else {}
+    )
+    part["probe"] = part["probes"].get(role)
+    return part
+
+
+def role_fallback(loader, name):
+    """The role's defaults and constants (defaults/main.yml, vars/main.yml), for a decision
+    made outside the role."""
+    values = {}
+    for part in ("defaults", "vars"):
+        path = os.path.normpath(os.path.join(ROLES_DIR, name, part, "main.yml"))
+        if os.path.exists(path):
+            try:
+                data = loader.load_from_file(path, trusted_as_template=True)
+            except TypeError:  # ansible-core before 2.19 trusts every file it loads
+                data = loader.load_from_file(path)
+            values.update(data or {})
+    return values
+
+
+def tier_roles(task_vars, templar):
+    """The roles that serve the tiers this host is in (contracts: groups and choices)."""
+    names = []
+    host = task_vars.get("inventory_hostname")
+    groups = task_vars.get("groups") or {}
+    for tier in contracts.TIERS:
+        group = templar.template(task_vars.get(tier["group_var"])) or tier["group"]
+        if host not in (groups.get(group) or []):
+            continue
+        choice = templar.template(task_vars.get(tier["choice_var"])) if tier["choice_var"] else None
+        name, problem = contracts.choose_server(tier["tier"], choice)
+        if problem is None and name in ROLES and name not in names:
+            names.append(name)
+    return names
+
+
 class RoleAction(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = True
@@ -119,17 +210,52 @@ class RoleAction(ActionBase):
     _supports_async = False
 
     def inspect(self, role, request, task_vars):
-        """One command on the host; the answer (os, files, dirs, packages, units, probe)."""
-        args = {key: request.get(key) or [] for key in ("files", "dirs", "packages", "units")}
-        if request.get("probe") is not None:
-            args["probes"] = {role: {"source": probe_source(role), "args": request["probe"]}}
+        """The answer (os, files, dirs, packages, units, probe): from the run's inspection of
+        this host when it covers the request, else one command on the host."""
+        cached = from_cache((task_vars.get("ansible_facts") or {}).get(CACHE_FACT), role, request)
+        if cached is not None:
+            return cached
+        answer = self.read_host(merge_requests({role: request}), task_vars)
+        answer["probe"] = answer["probes"].get(role)
+        return answer
+
+    def read_host(self, args, task_vars):
         command = build_command(interpreter(task_vars, self._templar), PROBE.read(), args)
         done = self._low_level_execute_command(command, sudoable=True)
         answer, error = parse_answer(done.get("rc"), done.get("stdout", ""), done.get("stderr", ""))
         if error:
             raise AnsibleError(error)
-        answer["probe"] = answer["probes"].get(role)
         return answer
+
+    def inspect_for(self, names, task_vars):
+        """Step "inspect": one command that reads what every role of ``names`` will ask on
+        this host, kept as a host fact for them. A role whose input does not validate here is
+        left out: it reports its problems itself, before it changes anything."""
+        requests = {}
+        left_out = {}
+        for name in names:
+            role = role_module(name)
+            context = Context(self, task_vars, self._task.check_mode)
+            inputs = Inputs(self._templar, task_vars, role_fallback(self._loader, name))
+            try:
+                model, problems = role.validate(inputs, context)
+                if problems:
+                    left_out[name] = "its input has problems (the role reports them)"
+                else:
+                    requests[name] = role.request(model, context)
+            except Exception as exc:  # a role that cannot decide here decides itself later
+                left_out[name] = f"{type(exc).__name__}: {exc}"
+        if not requests:
+            return {"changed": False, "roles": [], "left_out": left_out}
+        merged = merge_requests(requests)
+        answer = self.read_host(merged, task_vars)
+        cache = {"answer": answer, "args": {name: request.get("probe") for name, request in requests.items()}}
+        return {
+            "changed": False,
+            "roles": sorted(requests),
+            "left_out": left_out,
+            "ansible_facts": {CACHE_FACT: cache},
+        }
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -137,10 +263,19 @@ class RoleAction(ActionBase):
         del tmp
         _validation, args = self.validate_argument_spec(
             argument_spec={
-                "role": {"type": "str", "required": True, "choices": list(ROLES)},
-                "step": {"type": "str", "choices": ["plan", "validate"], "default": "plan"},
-            }
+                "role": {"type": "str", "choices": list(ROLES)},
+                "roles": {"type": "list", "elements": "str", "choices": list(ROLES), "default": []},
+                "tiers": {"type": "bool", "default": False},
+                "step": {"type": "str", "choices": ["plan", "validate", "inspect"], "default": "plan"},
+            },
+            required_if=[["step", "plan", ["role"]], ["step", "validate", ["role"]]],
         )
+        if args["step"] == "inspect":
+            names = list(args["roles"])
+            if args["tiers"]:
+                names += [name for name in tier_roles(task_vars, self._templar) if name not in names]
+            result.update(self.inspect_for(names, task_vars))
+            return result
         role = role_module(args["role"])
         context = Context(self, task_vars, self._task.check_mode)
         model, problems = role.validate(Inputs(self._templar, task_vars), context)
@@ -158,6 +293,9 @@ class RoleAction(ActionBase):
             result["msg"] = "\n".join(plan.problems)
             return result
         result.update(plan.result())
+        if plan.changes:
+            # The applying tasks change this host: the roles after this one read it anew.
+            result["ansible_facts"] = {CACHE_FACT: {}}
         if plan.secret:
             result["_ansible_no_log"] = True
         return result
