@@ -136,6 +136,18 @@ class Context:
             return handle.read()
 
 
+def run_id():
+    """This run of ansible-playbook: the process the workers are forked from, and when it
+    started (a fact cache that outlives the run must not serve the next run)."""
+    parent = os.getppid()
+    try:
+        with open(f"/proc/{parent}/stat", encoding="ascii") as handle:
+            started = handle.read().rsplit(")", 1)[-1].split()[19]
+    except (OSError, IndexError):
+        started = ""
+    return f"{parent}:{started}"
+
+
 def merge_requests(requests):
     """One request for several roles: {role: request} -> the union, each role's probe by name."""
     merged = {key: [] for key in REQUEST_KEYS}
@@ -153,6 +165,8 @@ def from_cache(cache, role, request):
     """The part of a cached inspection that answers ``request``, or None when it does not
     cover all of it (then the role inspects the host itself)."""
     if not isinstance(cache, dict) or not isinstance(cache.get("answer"), dict):
+        return None
+    if cache.get("run") != run_id():
         return None
     answer = cache["answer"]
     asked = cache.get("args", {}).get(role)
@@ -249,7 +263,11 @@ class RoleAction(ActionBase):
             return {"changed": False, "roles": [], "left_out": left_out}
         merged = merge_requests(requests)
         answer = self.read_host(merged, task_vars)
-        cache = {"answer": answer, "args": {name: request.get("probe") for name, request in requests.items()}}
+        cache = {
+            "run": run_id(),
+            "answer": answer,
+            "args": {name: request.get("probe") for name, request in requests.items()},
+        }
         return {
             "changed": False,
             "roles": sorted(requests),

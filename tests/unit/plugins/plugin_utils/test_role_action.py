@@ -17,7 +17,7 @@ ANSWER = {
     "units": {"nginx.service": {"active": "active", "enabled": "enabled"}},
     "probes": {"nginx": {"version": "1.22.1"}},
 }
-CACHE = {"answer": ANSWER, "args": {"nginx": {"names": ["shop"]}}}
+CACHE = {"run": ra.run_id(), "answer": ANSWER, "args": {"nginx": {"names": ["shop"]}}}
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,8 @@ CACHE = {"answer": ANSWER, "args": {"nginx": {"names": ["shop"]}}}
         (CACHE, {"probe": {"names": ["shop", "api"]}}, False),
         # cleared by a role that changed the host, or never read
         ({}, {"files": ["/etc/a"]}, False),
+        # kept by a fact cache from another run
+        ({**CACHE, "run": "1:2"}, {"files": ["/etc/a"]}, False),
         (None, {"files": ["/etc/a"]}, False),
     ],
 )
