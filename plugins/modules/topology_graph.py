@@ -137,8 +137,8 @@ notes:
     command whose output is O(hosts[].report).
 seealso:
   - name: The architecture picture
-    description: C(playbooks/architecture.yml) and C(docs/ARCHITECTURE.md) of the collection.
-    link: https://github.com/groundwork/server/blob/main/docs/ARCHITECTURE.md
+    description: C(playbooks/architecture.yml) and C(docs/TOPOLOGY.md) of the collection.
+    link: https://github.com/groundwork/server/blob/main/docs/TOPOLOGY.md
 """
 
 EXAMPLES = r"""
