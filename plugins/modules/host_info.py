@@ -25,16 +25,9 @@ description:
     discovered, else C(/usr/bin/python3).
   - This is an action plugin; it honours C(become).
 author: groundwork developers (@groundwork)
+extends_documentation_fragment:
+  - groundwork.server.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    description: It only reads, so it runs in check mode exactly as in a real run.
-  diff_mode:
-    support: none
-    description: It changes nothing, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Never changes anything.
   action:
     support: full
     description: Runs on the controller, which sends one command to the host.

@@ -23,16 +23,9 @@ description:
   - Internal to the roles of this collection; their C(tasks/decide.yml) calls it. This is an
     action plugin; it honours C(become) for the inspection.
 author: groundwork developers (@groundwork)
+extends_documentation_fragment:
+  - groundwork.server.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    description: It only reads, so it decides in check mode exactly as in a real run.
-  diff_mode:
-    support: none
-    description: It changes nothing; the role shows the plan in a task of its own.
-  idempotent:
-    support: full
-    description: Never changes anything.
   action:
     support: full
     description: Runs on the controller, which sends one command to the host.

@@ -20,16 +20,9 @@ description:
     playbook names a web-server or database role. Set the variables per group or per host.
   - This is an action plugin that runs on the controller only.
 author: groundwork developers (@groundwork)
+extends_documentation_fragment:
+  - groundwork.server.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    description: Reads variables only.
-  diff_mode:
-    support: none
-    description: Changes nothing.
-  idempotent:
-    support: full
-    description: Never changes anything.
   action:
     support: full
     description: Runs on the controller; the host is not contacted.
