@@ -127,7 +127,7 @@ options:
       - The firewall is shown when the report says its nftables table is loaded (C(firewall=loaded)).
     type: list
     elements: str
-    default: [nginx, apache2, postgresql@*, mariadb, mysql, ssh]
+    default: [nginx, apache2, postgresql@*, mariadb, mysql, named, unbound, ssh]
   expiry_warning_days:
     description: A certificate that expires within this many days is drawn in orange (red once expired).
     type: int
