@@ -417,7 +417,7 @@ def user_changes(model, users_now, check_mode=False):
         if users_now.get(user["name"]):
             changes.append(Change("user", user["name"], "marked absent"))
             remove.append(user)
-    return changes, {"create": create, "keys": keys, "clear_keys": clear, "remove": remove}
+    return changes, {"create": create, "authorize": keys, "clear_keys": clear, "remove": remove}
 
 
 # --- the plan on one host ---------------------------------------------------------------

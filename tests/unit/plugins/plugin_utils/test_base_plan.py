@@ -162,7 +162,7 @@ def test_a_host_as_configured_changes_nothing(changes, release, container):
     plan = decide(built, converged(built, release, container))
     assert summary(plan) == [] and plan.problems == []
     assert plan.data["steps"] == [] and plan.data["write"] == [] and plan.data["timers"] == []
-    assert plan.data["users"] == {"create": [], "keys": [], "clear_keys": [], "remove": []}
+    assert plan.data["users"] == {"create": [], "authorize": [], "clear_keys": [], "remove": []}
 
 
 def set_file(path, **state):
@@ -369,10 +369,10 @@ def test_users_and_keys_go_to_their_tasks():
     }
     real = decide(built, inspection)
     names = {task: [user["name"] for user in users] for task, users in real.data["users"].items()}
-    assert names == {"create": ["alice"], "keys": ["alice"], "clear_keys": ["dave"], "remove": ["carol"]}
+    assert names == {"create": ["alice"], "authorize": ["alice"], "clear_keys": ["dave"], "remove": ["carol"]}
     # in check mode the keys of a user still to be created are left out
     check = decide(built, inspection, check_mode=True)
-    assert [user["name"] for user in check.data["users"]["keys"]] == []
+    assert [user["name"] for user in check.data["users"]["authorize"]] == []
     assert summary(check) == summary(real)
 
 
