@@ -1,8 +1,8 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The logic of the base_model filter (plugins/filter/base_model.py documents it): the input of
-groundwork.server.base checked and normalised before any host is contacted. Every message
+"""The validator of groundwork.server.base (called by plugin_utils/_base_role.py): the input
+checked and normalised before any host is contacted. Every message
 names the variable, the item and the value, and never shows a whole SSH key.
 
 Import inside the collection as

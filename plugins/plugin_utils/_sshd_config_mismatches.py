@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The logic of the sshd_config_mismatches filter (plugins/filter/sshd_config_mismatches.py documents it).
+"""Which of the wanted sshd settings the effective configuration (what ``sshd -T`` prints)
+does not apply; the base role's plan (plugin_utils/_base_plan.py) checks a host with it.
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._sshd_config_mismatches import (
@@ -10,8 +11,6 @@ Import inside the collection as
 """
 
 from __future__ import annotations
-
-from ansible.errors import AnsibleFilterError
 
 
 def _render(value):
@@ -37,9 +36,9 @@ def parse_sshd_t(output):
 def sshd_config_mismatches(output, wanted):
     """Return [{key, wanted, effective}] for every wanted setting sshd does not apply."""
     if not isinstance(output, str):
-        raise AnsibleFilterError("sshd_config_mismatches: input must be the text printed by 'sshd -T'")
+        raise TypeError("sshd_config_mismatches: input must be the text printed by 'sshd -T'")
     if not isinstance(wanted, dict):
-        raise AnsibleFilterError("sshd_config_mismatches: 'wanted' must be a mapping of keyword to value")
+        raise TypeError("sshd_config_mismatches: 'wanted' must be a mapping of keyword to value")
     effective = parse_sshd_t(output)
     mismatches = []
     for key in sorted(wanted, key=str.lower):
