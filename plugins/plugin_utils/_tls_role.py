@@ -320,17 +320,18 @@ def issue_items(decided, cryptography, check_mode):
     return items
 
 
-def certificate_changes(decided):
+def certificate_changes(decided, host):
     changes = []
     for entry in decided["certificates"]:
         action, reasons = entry["action"], entry["reasons"]
         if action not in ("keep", "acme", "write") or reasons:
             target = f"{entry['name']} ({entry['provider']})"
             changes.append(Change("certificate", target, f"{action}: {'; '.join(reasons)}"))
+    found = host.get("certificates") or {}
     for name in decided["dirs"]:
-        changes.append(
-            Change("directory", contracts.certificate_dir(name), "missing, or not root's with mode 0755")
-        )
+        missing = not (found.get(name) or {}).get("dir")
+        reason = "does not exist" if missing else "not a directory of root with mode 0755"
+        changes.append(Change("directory", contracts.certificate_dir(name), reason))
     for name in decided["key_attributes"]:
         changes.append(
             Change("key", contracts.certificate_file(name, "privkey"), "owner, group or mode differs")
@@ -413,7 +414,7 @@ def plan(model, inspection, context, now=None):
         now=time.time() if now is None else now,
         forced={name: done["action"] for name, done in issued.items()},
     )
-    result.extend(certificate_changes(decided))
+    result.extend(certificate_changes(decided, host))
 
     texts = {"program_text": None, "unit_texts": {}}
     if acme:

@@ -179,6 +179,16 @@ def test_a_host_as_planned_has_nothing_to_do():
         ),
         (
             inspection(
+                probe={
+                    "certificates": {
+                        "intranet": current(["intranet.example.lan"], dir=dict(DIR, mode="0700"))
+                    }
+                }
+            ),
+            ["directory /etc/ssl/groundwork/intranet: not a directory of root with mode 0755"],
+        ),
+        (
+            inspection(
                 files={
                     **as_planned_files(),
                     **public("/etc/ssl/groundwork/intranet/fullchain.pem", "CERT\n" + CA, mode="0600"),
@@ -193,7 +203,7 @@ def test_a_host_as_planned_has_nothing_to_do():
             [],
         ),
     ],
-    ids=["package", "group", "key mode", "file mode", "release"],
+    ids=["package", "group", "key mode", "directory mode", "file mode", "release"],
 )
 def test_each_difference_is_one_change(seen, expected):
     plan = decide(seen=seen)
