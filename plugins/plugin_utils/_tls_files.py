@@ -1,8 +1,8 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The logic of the tls_files filter (plugins/filter/tls_files.py documents it): every file
-groundwork.server.tls writes on a host, as groundwork.server.service_config specs.
+"""Every file groundwork.server.tls writes on a host, as groundwork.server.service_config
+specs (the plan's ``files``).
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._tls_files import tls_files
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 
 PLACEHOLDER = "A temporary self-signed certificate until the ACME certificate is issued.\n"
 MARK = "Not issued through ACME yet; the renewal program replaces it.\n"
@@ -58,12 +59,12 @@ def _certificate_files(files, plan, model, issued, ca_chain, options):
             cert = issued.get(name) or "(a new certificate: " + "; ".join(entry["reasons"]) + ")\n"
             chain = ca_chain if internal else ""
             if entry["action"] == "placeholder":
-                files.append({"path": directory + ".placeholder", "content": PLACEHOLDER})
+                files.append({"path": directory + contracts.PLACEHOLDER, "content": PLACEHOLDER})
         elif entry["action"] == "keep":
             cert = entry["cert"]
             chain = ca_chain if internal else ""
         elif entry["action"] == "mark":
-            files.append({"path": directory + ".placeholder", "content": MARK})
+            files.append({"path": directory + contracts.PLACEHOLDER, "content": MARK})
         if cert is not None:
             files.append({"path": directory + "cert.pem", "content": cert})
             files.append({"path": directory + "chain.pem", "content": chain})

@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The logic of the tls_model filter (plugins/filter/tls_model.py documents it).
+"""The validated, normalised certificates and settings of groundwork.server.tls: every problem
+is one line naming the certificate, the key, the value and what is allowed; a provided
+private key never appears in a message.
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._tls_model import tls_model

@@ -2,7 +2,16 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The logic of the tls_plan filter (plugins/filter/tls_plan.py documents it).
+"""What groundwork.server.tls does with each certificate of a host: keep it, issue it
+(a new key on the host, signed there or by the internal CA), start an ACME certificate as a
+placeholder, mark one for the renewal program, or write a provided one; with the reasons.
+
+``tls_plan(certificates, host, ...)``: certificates of the validated model (_tls_model.py),
+host = what the probe (_probes/tls.py) found. Returns {"certificates": [entry with action
+and reasons], "issue": [what to issue], "pending": [ACME names the renewal program obtains
+now], "dirs": [names whose directory is missing or wrong], "key_attributes": [names whose
+key has the wrong owner, group or mode], "summary": [lines]}. ``forced`` ({name: action})
+are the certificates issued earlier in this run.
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._tls_plan import tls_plan
@@ -107,6 +116,7 @@ def tls_plan(
     key_group="groundwork-tls",
     placeholder_days=90,
     now=None,
+    forced=None,
 ):
     """Decide per certificate; see DOCUMENTATION."""
     if not isinstance(certificates, list) or not isinstance(host, dict):
@@ -117,9 +127,14 @@ def tls_plan(
     plan = {"certificates": [], "issue": [], "pending": [], "dirs": [], "key_attributes": [], "summary": []}
     for cert in certificates:
         current = found.get(cert["name"]) or {}
-        action, reasons, pending = _decide(
-            cert, current, cryptography, ca_certificate or None, int(renew_fraction), now
-        )
+        if cert["name"] in (forced or {}):
+            # Issued in this run (its key is staged): what remains is writing it.
+            action = forced[cert["name"]]
+            reasons, pending = ["issued in this run"], action == "placeholder"
+        else:
+            action, reasons, pending = _decide(
+                cert, current, cryptography, ca_certificate or None, int(renew_fraction), now
+            )
         entry = {
             "name": cert["name"],
             "provider": cert["provider"],

@@ -1,38 +1,32 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Print what groundwork.server.tls needs to know about the host, as JSON.
+"""The probe of groundwork.server.tls: ``inspect(args, core)`` runs on the host inside the
+shared probe library (plugin_utils/_host_probe.py), which answers packages, units and file
+states itself.
 
-Argument: one JSON object {"dir", "names", "ca", "certbot_live", "trust_dir", "group",
-"members", "units", "packages"}. Read-only. Certificates and keys are parsed with the
-Python package cryptography when it is installed (it is after the role's package step;
-only a check-mode run on a fresh host goes without). A private key is only loaded to
-compare its public half with the certificate's; nothing secret is printed.
+args: {"dir", "names", "ca", "certbot_live", "trust_dir", "group", "members"}. Read-only.
+Certificates and keys are parsed with the Python package cryptography when it is installed
+(it is after the role's package step; only a check-mode run on a fresh host goes without).
+A private key is only loaded to compare its public half with the certificate's; nothing
+secret is returned.
 """
 
 import binascii
 import datetime
-import glob
 import grp
 import hashlib
 import importlib.util
-import json
 import os
 import pwd
-import stat
-import subprocess
-import sys
 import types
 
-# The package cryptography is imported only when there is a certificate or key to read:
-# it costs more than the rest of the inspection (a host that only trusts the internal CA
-# never loads it).
-CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
 _LOADED = {}
 
 
 def _c():
-    """cryptography's modules, imported on first use."""
+    """cryptography's modules, imported on first use: they cost more than the rest of the
+    inspection (a host that only trusts the internal CA never loads them)."""
     if not _LOADED:
         from cryptography import exceptions, x509
         from cryptography.hazmat.primitives import hashes, serialization
@@ -50,43 +44,15 @@ def _c():
     return types.SimpleNamespace(**_LOADED)
 
 
-def read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
+def attributes(core, path):
+    """{"kind", "owner", "group", "mode"} of a path, or None when it does not exist."""
+    state = core.file_state(path)
+    kind = state.get("state")
+    if kind in ("absent", "error"):
         return None
-
-
-def attributes(path):
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    try:
-        owner = pwd.getpwuid(info.st_uid).pw_name
-    except KeyError:
-        owner = str(info.st_uid)
-    try:
-        group = grp.getgrgid(info.st_gid).gr_name
-    except KeyError:
-        group = str(info.st_gid)
-    kind = "directory" if stat.S_ISDIR(info.st_mode) else "file" if stat.S_ISREG(info.st_mode) else "other"
-    return {"kind": kind, "owner": owner, "group": group, "mode": f"{stat.S_IMODE(info.st_mode):04o}"}
-
-
-class Lazy:
-    """A value computed on first use (the internal CA's certificate, parsed only when needed)."""
-
-    def __init__(self, make):
-        self._make = make
-        self._value = None
-
-    @property
-    def value(self):
-        if self._value is None:
-            self._value = self._make()
-        return self._value
+    if kind not in ("file", "directory"):
+        return {"kind": "other", "owner": None, "group": None, "mode": None}
+    return {"kind": kind, "owner": state["owner"], "group": state["group"], "mode": state["mode"]}
 
 
 def key_type(public_key):
@@ -155,18 +121,18 @@ def certificate_info(pem, ca):
         "issuer": certificate.issuer.rfc4514_string(),
         "subject": certificate.subject.rfc4514_string(),
         "self_signed": signed_by(certificate, certificate),
-        "issued_by_ca": None if ca is None else signed_by(certificate, ca.value),
+        "issued_by_ca": None if ca is None else signed_by(certificate, ca()),
         "fingerprint": hashlib.sha256(spki(certificate.public_key())).hexdigest(),
         "sha256": binascii.hexlify(certificate.fingerprint(_c().hashes.SHA256())).decode(),
     }
 
 
-def key_info(path, certificate_pem):
-    info = attributes(path)
+def key_info(core, path, certificate_pem, cryptography):
+    info = attributes(core, path)
     if info is None:
         return None
     info["type"] = info["matches"] = None
-    if not CRYPTOGRAPHY:
+    if not cryptography:
         return info
     try:
         with open(path, "rb") as handle:
@@ -187,81 +153,61 @@ def same_certificate(first, second):
     return bool(first) and bool(second) and first.strip() == second.strip()
 
 
-def inspect_certificate(args, name, ca):
+def inspect_certificate(core, args, name, ca, cryptography):
     directory = os.path.join(args["dir"], name)
-    cert = read(os.path.join(directory, "cert.pem"))
-    live = read(os.path.join(args["certbot_live"], name, "cert.pem"))
+    cert = core.read(os.path.join(directory, "cert.pem"))
+    live = core.read(os.path.join(args["certbot_live"], name, "cert.pem"))
     return {
-        "dir": attributes(directory),
+        "dir": attributes(core, directory),
         "cert": cert,
-        "chain": read(os.path.join(directory, "chain.pem")),
+        "chain": core.read(os.path.join(directory, "chain.pem")),
         "fullchain": os.path.exists(os.path.join(directory, "fullchain.pem")),
-        "placeholder": os.path.exists(os.path.join(directory, ".placeholder")),
-        "key": key_info(os.path.join(directory, "privkey.pem"), cert),
-        "info": certificate_info(cert, ca) if cert and CRYPTOGRAPHY else None,
+        "placeholder": os.path.exists(os.path.join(directory, args["placeholder"])),
+        "key": key_info(core, os.path.join(directory, "privkey.pem"), cert, cryptography),
+        "info": certificate_info(cert, ca) if cert and cryptography else None,
         "acme_issued": same_certificate(cert, live),
     }
 
 
-def systemctl(verb, unit):
-    try:
-        # A fixed program by absolute path; the unit names come from the role.
-        result = subprocess.run(  # noqa: S603
-            ["/usr/bin/systemctl", verb, unit], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return "unknown"
-    return result.stdout.strip() or "unknown"
+def _ca(pem):
+    """The internal CA's certificate, parsed on first use."""
+    parsed = []
+
+    def get():
+        if not parsed:
+            parsed.append(_c().x509.load_pem_x509_certificate(pem.encode()))
+        return parsed[0]
+
+    return get
 
 
-def packages(names):
-    """The dpkg state of each package ("installed" when it is)."""
-    states = dict.fromkeys(names, "not-installed")
-    try:
-        # A fixed program by absolute path; the package names come from the role.
-        result = subprocess.run(  # noqa: S603
-            ["/usr/bin/dpkg-query", "--show", "--showformat=${Package} ${db:Status-Status}\\n", *names],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return states
-    for line in result.stdout.splitlines():
-        name, _sep, state = line.partition(" ")
-        if name in states:
-            states[name] = state
-    return states
-
-
-def main():
-    args = json.loads(sys.argv[1])
-    ca = Lazy(lambda: _c().x509.load_pem_x509_certificate(args["ca"].encode())) if args.get("ca") else None
+def inspect(args, core):
+    cryptography = importlib.util.find_spec("cryptography") is not None
+    ca = _ca(args["ca"]) if args.get("ca") else None
     try:
         group = grp.getgrnam(args["group"])
         group_info = {"exists": True, "members": sorted(group.gr_mem)}
     except KeyError:
         group_info = {"exists": False, "members": []}
     users = {}
-    for member in args["members"]:
+    for member in args.get("members") or []:
         try:
             pwd.getpwnam(member)
             users[member] = True
         except KeyError:
             users[member] = False
-    result = {
-        "cryptography": CRYPTOGRAPHY,
-        "packages": packages(args.get("packages", [])),
-        "certificates": {name: inspect_certificate(args, name, ca) for name in args["names"]},
+    trust = core.dir_entries(args["trust_dir"])
+    trust_files = {
+        os.path.join(args["trust_dir"], name): core.file_state(os.path.join(args["trust_dir"], name))
+        for name, kind in trust.items()
+        if name.startswith(args["trust_prefix"]) and name.endswith(".crt") and kind in ("file", "link")
+    }
+    return {
+        "cryptography": cryptography,
+        "certificates": {
+            name: inspect_certificate(core, args, name, ca, cryptography) for name in args["names"]
+        },
         "group": group_info,
         "users": users,
-        "trust_files": sorted(glob.glob(os.path.join(args["trust_dir"], "groundwork-*.crt"))),
-        "units": {
-            unit: {"enabled": systemctl("is-enabled", unit), "active": systemctl("is-active", unit)}
-            for unit in args["units"]
-        },
+        "trust_files": trust_files,
     }
-    print(json.dumps(result, sort_keys=True))
-
-
-main()

@@ -1,7 +1,8 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests for the groundwork.server.tls_model and tls_plan filter plugins."""
+"""The certificate model of groundwork.server.tls (_tls_model.py) and what it does with each
+certificate (_tls_plan.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ import os
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.groundwork.server.plugins.filter import tls_model as model_plugin
-from ansible_collections.groundwork.server.plugins.filter import tls_plan as plan_plugin
 from ansible_collections.groundwork.server.plugins.plugin_utils._tls_model import (
     is_domain,
     pem_blocks,
@@ -328,11 +327,6 @@ def test_the_ca_must_not_live_in_the_repository(tmp_path):
 def test_not_a_list_raises():
     with pytest.raises(AnsibleFilterError):
         tls_model({"name": "shop"})
-
-
-def test_filter_modules_register_the_filters():
-    assert list(model_plugin.FilterModule().filters()) == ["tls_model"]
-    assert list(plan_plugin.FilterModule().filters()) == ["tls_plan"]
 
 
 # --- tls_plan ------------------------------------------------------------------------------------
