@@ -131,8 +131,20 @@ def issued_from(results):
     return issued
 
 
+def play_wants_ca(inputs, context):
+    """Whether a host of the play has an internal_ca certificate (the CA is then created in
+    this run, and hosts that only trust it get its certificate in the same run)."""
+    for name in _get(inputs, "ansible_play_hosts", None) or []:
+        try:
+            wanted = context.hostvars[name].get("tls_certificates") or []
+        except (KeyError, TypeError):
+            continue
+        if any(isinstance(cert, dict) and cert.get("provider") == "internal_ca" for cert in wanted):
+            return True
+    return False
+
+
 def validate(inputs, context):
-    del context
     certificates = _get(inputs, "tls_certificates") or []
     try:
         model = tls_model(
@@ -164,6 +176,7 @@ def validate(inputs, context):
         "ca_local": local,
         "ca_dir": directory,
         "trust_ca": bool(_get(inputs, "tls_trust_internal_ca")),
+        "play_wants_ca": play_wants_ca(inputs, context),
         "key_group": _get(inputs, "tls_key_group"),
         "members": list(_get(inputs, "tls_key_group_members") or []),
         "apt_cache_valid_time": _get(inputs, "tls_apt_cache_valid_time"),
@@ -261,10 +274,13 @@ def group_step(settings, host, check_mode):
 
 
 def ca_step(model, check_mode):
-    """(changes, data) of the internal CA: created when this host has an internal_ca
-    certificate and the CA does not exist yet; trusted when it exists (or, in check mode, will)."""
+    """(changes, data) of the internal CA: created when it does not exist yet and this host has
+    an internal_ca certificate, or trusts the CA and another host of the play has one (so it
+    trusts it in the same run); trusted when it exists (or, in check mode, will)."""
     settings = model["settings"]
-    wanted = any(cert["provider"] == "internal_ca" for cert in model["certificates"])
+    wanted = any(cert["provider"] == "internal_ca" for cert in model["certificates"]) or (
+        settings["trust_ca"] and settings.get("play_wants_ca", False)
+    )
     pem = model["ca_pem"]
     common_name = f"{settings['ca_name']} internal CA"
     create = wanted and pem is None

@@ -38,9 +38,10 @@ STOPPED = {
 
 
 class Context:
-    def __init__(self, check_mode=False):
+    def __init__(self, check_mode=False, hostvars=None):
         self.check_mode = check_mode
         self.host = "web1"
+        self.hostvars = hostvars or {}
 
     def render(self, template, **extra):
         return f"rendered {template}\n"
@@ -265,6 +266,34 @@ def test_a_new_internal_ca_is_created_and_decided_again():
     )
     assert data["ca"]["create"] and data["decide_again"]
     assert "certificate intranet (internal_ca): issue: the internal CA is new" in summary(plan)
+
+
+@pytest.mark.parametrize(
+    ("play", "trust", "create"),
+    [
+        # another host of the play has an internal_ca certificate: created in this run, so
+        # that this host trusts it in the same run
+        ({"db1": [{"name": "db", "provider": "internal_ca"}]}, True, True),
+        ({"db1": [{"name": "db", "provider": "selfsigned"}]}, True, False),
+        ({"db1": [{"name": "db", "provider": "internal_ca"}]}, False, False),
+        ({"db1": "{{ not templated }}"}, True, False),
+        ({}, True, False),
+    ],
+)
+def test_a_host_that_only_trusts_the_ca_gets_it_in_the_same_run(play, trust, create):
+    values = inputs(
+        tls_certificates=[],
+        tls_trust_internal_ca=trust,
+        __tls_ca_read={"failed": True, "msg": "file not found"},
+        ansible_play_hosts=["web1", *play],
+    )
+    hostvars = {"web1": {"tls_certificates": []}}
+    hostvars.update({name: {"tls_certificates": value} for name, value in play.items()})
+    context = Context(hostvars=hostvars)
+    model, problems = role.validate(values, context)
+    assert problems == []
+    data = role.plan(model, inspection(), context, now=T).result()
+    assert data["ca"]["create"] is create
 
 
 def test_check_mode_on_a_fresh_host_predicts_and_guards_what_cannot_run():
