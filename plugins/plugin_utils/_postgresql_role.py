@@ -306,7 +306,8 @@ def host_problems(server, missing, probe):
     if "postgresql" not in missing and not probe["include_dir"]:
         return [
             f"{server['conf_dir']}/postgresql.conf has no active \"include_dir = 'conf.d'\" line;"
-            " the role writes its settings to conf.d/groundwork.conf and never edits the packaged file. Restore the line."
+            " the role writes its settings to conf.d/groundwork.conf and never edits the packaged file."
+            " Restore the line."
         ]
     return []
 
@@ -356,7 +357,8 @@ def plan(model, inspection, context):
     if not access["complete"]:
         result.problems.append(
             f"The addresses of {', '.join(access['clients'])} (clients in firewall_flows) were not read:"
-            " run the role's task that reads them (tasks/decide.yml) before the plan, or set firewall_addresses."
+            " run the role's task that reads them (tasks/decide.yml) before the plan,"
+            " or set firewall_addresses."
         )
         return result
     probe = inspection["probe"]
