@@ -328,7 +328,7 @@ def validate(inputs, context):
 def validated(model, context):
     """What ``step: validate`` returns: the clients whose addresses the role's task reads."""
     del context
-    return {"clients": model["model"]["clients"], "warnings": model["model"]["warnings"]}
+    return {"clients": model["model"]["clients"]}
 
 
 def request(model, context):
@@ -398,7 +398,8 @@ def plan(model, inspection, context):
             "roles": access["roles"],
             "databases": access["databases"],
             "grants": access["grants"],
-            "warnings": access["warnings"],
+            # (not "warnings": Ansible takes that key of a result for its own warnings)
+            "notices": access["warnings"],
         }
     )
     return result
