@@ -284,7 +284,7 @@ def host_changes(values, server, inspection, support, config):
         changes.append(Change("group", "postgres", f"not a member of {contracts.TLS_GROUP}"))
     start_service = unit_changes(server["service"], probe.get("service"))
     changes += start_service
-    fix_dir = start_timer = []
+    fix_dir, start_timer = [], []
     if values["postgresql_backup_enabled"]:
         directory = {"path": values["postgresql_backup_dir"], "state": "directory", **BACKUP_DIR_STATE}
         fix_dir = [Change("directory", c.target, c.reason) for c in file_changes([directory], files)]

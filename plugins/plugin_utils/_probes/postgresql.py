@@ -12,6 +12,8 @@ the backup timer's units ("enabled" when ``systemctl is-enabled`` succeeds: enab
 generated, ...; "active" when ``systemctl is-active`` does). Standard library only; reads only.
 """
 
+from __future__ import annotations
+
 import glob
 import grp
 import os
