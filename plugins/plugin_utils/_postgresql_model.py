@@ -2,7 +2,19 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The logic of the postgresql_model filter (plugins/filter/postgresql_model.py documents it).
+"""The validation of groundwork.server.postgresql's input and the access of the server.
+
+``postgresql_model(roles, databases, grants, settings, networks, flows, host, groups, hostvars,
+reports, outside, port, require_vaulted, allow_any)`` checks what an argument spec cannot
+express (names, duplicates, an owner or grant role not declared, a grant on an unknown
+database, privileges that do not fit the object, networks, passwords in clear where vaulted
+ones are required) and returns ``errors`` (one message per problem naming the variable, the
+item, the key and the value), ``warnings``, ``needs`` (the hosts whose addresses the flows
+need, when ``reports`` is None), the normalised ``roles``, ``databases`` and ``grants``, the
+client ``networks``, the ``hba`` lines (local postgres peer, local scram-sha-256, then hostssl
+per database for its owner and the login roles granted on it, from every network that may
+reach ``port``) and ``listen_addresses`` ("*" when a network may connect, else "localhost").
+A flow from any address is refused unless ``allow_any``. Called by _postgresql_role.py.
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_model import postgresql_model

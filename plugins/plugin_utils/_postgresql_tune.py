@@ -2,7 +2,15 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The logic of the postgresql_tune filter (plugins/filter/postgresql_tune.py documents it).
+"""PostgreSQL's memory, WAL, planner and parallelism settings from the host's resources.
+
+``postgresql_tune(memtotal_mb, cgroup_memory, cpus, max_connections, storage, version,
+overrides)``: the memory is the smaller of MemTotal and the cgroup's limit; shared_buffers
+25% of it, effective_cache_size 75%, maintenance_work_mem 1/16 (at most 2GB), work_mem
+(memory - shared_buffers) / (3 x max_connections) / workers per gather (at least 64kB),
+wal_buffers 3% of shared_buffers (32kB to 16MB), WAL sizes by memory, planner costs by
+storage, parallelism by CPUs; sizes rendered as SHOW prints them; ``overrides`` win. Returns
+setting -> value, plus ``_memory_bytes``. Called by _postgresql_role.py.
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_tune import postgresql_tune

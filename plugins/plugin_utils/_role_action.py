@@ -20,6 +20,7 @@ Each role is a module ``plugins/plugin_utils/_<role>_role.py`` with three functi
     validate(inputs, context) -> (model, [problem])   # inputs: the play's variables, templated on access
     request(model, context) -> {"files", "dirs", "packages", "units", "probe": <args of its probe>}
     plan(model, inspection, context) -> Plan          # context.render / context.read_file for templates
+    validated(model, context) -> dict                 # optional: what ``step: validate`` returns
 
 ``plan`` composes pure functions (derived values, file specs, the changes), which the unit
 tests call with tables; ``context.render`` is the only thing it does not compute itself.
@@ -303,6 +304,10 @@ class RoleAction(ActionBase):
             result["msg"] = "\n".join(problems)
             return result
         if args["step"] == "validate":
+            # A role may return values from its validation (e.g. the hosts a later task asks).
+            validated = getattr(role, "validated", None)
+            if validated is not None:
+                result.update(validated(model, context))
             return result
         inspection = self.inspect(args["role"], role.request(model, context), task_vars)
         plan = role.plan(model, inspection, context)

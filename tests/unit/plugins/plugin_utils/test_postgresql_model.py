@@ -1,14 +1,13 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests for the groundwork.server.postgresql_model filter plugin."""
+"""Unit tests for plugin_utils/_postgresql_model.py (the PostgreSQL role's validation and access)."""
 
 from __future__ import annotations
 
 import copy
 
 import pytest
-from ansible_collections.groundwork.server.plugins.filter import postgresql_model as plugin
 from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_model import (
     is_vaulted,
     postgresql_model,
@@ -305,7 +304,3 @@ def test_absent_items_get_no_access():
     databases = with_item("databases", 0, state="absent")
     result = model(databases=databases, grants=[])
     assert not any(line.startswith("hostssl shop ") for line in result["hba"])
-
-
-def test_filter_is_registered():
-    assert list(plugin.FilterModule().filters()) == ["postgresql_model"]

@@ -1,13 +1,12 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests for the groundwork.server.postgresql_tune filter plugin."""
+"""Unit tests for plugin_utils/_postgresql_tune.py (the PostgreSQL role's tuning)."""
 
 from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.groundwork.server.plugins.filter import postgresql_tune as plugin
 from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_tune import (
     memory_bytes,
     postgresql_tune,
@@ -149,7 +148,3 @@ def test_memory_used_is_returned():
 def test_bad_arguments_raise(kwargs):
     with pytest.raises(AnsibleFilterError):
         postgresql_tune(kwargs.pop("memtotal_mb"), **kwargs)
-
-
-def test_filter_is_registered():
-    assert list(plugin.FilterModule().filters()) == ["postgresql_tune"]

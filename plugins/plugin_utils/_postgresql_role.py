@@ -1,0 +1,405 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The decision of groundwork.server.postgresql, run by the action groundwork.server.role_plan.
+
+``validate`` checks the input (plugin_utils/_postgresql_model.py) and resolves the clients
+the flows name. Their addresses come from the inventory (firewall_addresses), from the
+reports groundwork.server.firewall published in this run (firewall_host_report), or from a
+delegated task of the role that asks the other clients: ``step: validate`` returns those
+(``clients``), the task registers ``__postgresql_sources``, and the plan step reads it.
+
+``request`` lists what the one inspection reads; ``plan`` derives the server's layout from
+the release, the tuning from the memory and CPUs, renders the files and compares them
+(_plan.file_changes), and returns the changes and what the applying tasks need. The plan
+holds the roles' passwords (for the objects step), so it is secret.
+
+Import inside the collection as
+    from ansible_collections.groundwork.server.plugins.plugin_utils import _postgresql_role
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
+from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
+    Change,
+    Plan,
+    file_changes,
+    missing_packages,
+    package_changes,
+    release_problem,
+    unit_changes,
+)
+from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_model import postgresql_model
+from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_tune import postgresql_tune
+
+ROLE = "postgresql"
+# Debian's PostgreSQL of each release.
+VERSIONS = {"12": 15, "13": 17}
+SERVICE = "postgresql@{}-main.service"
+CHECK = "/usr/local/sbin/groundwork-postgresql-check"
+BACKUP_SCRIPT = "/usr/local/sbin/groundwork-postgresql-backup"
+BACKUP_UNIT = "groundwork-postgresql-backup"
+BACKUP_TIMER = f"{BACKUP_UNIT}.timer"
+UNIT_DIR = "/etc/systemd/system"
+BASE_PACKAGES = ["postgresql", "python3-apt"]
+BACKUP_DIR_STATE = {"owner": "postgres", "group": "postgres", "mode": "0700"}
+BACKUP_DIR = re.compile(r"/[A-Za-z0-9_./-]+")
+SCHEDULE = re.compile(r"[A-Za-z0-9*:,./ ~-]+")
+DATABASE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+# The role's variables and their defaults (defaults/main.yml sets them all; a play that
+# imports only this module's tasks may not).
+VARIABLES = {
+    "postgresql_port": 5432,
+    "postgresql_certificate": "",
+    "postgresql_roles": [],
+    "postgresql_databases": [],
+    "postgresql_grants": [],
+    "postgresql_require_vaulted_passwords": False,
+    "postgresql_client_networks": [],
+    "postgresql_allow_any_source": False,
+    "postgresql_max_connections": 100,
+    "postgresql_storage": "ssd",
+    "postgresql_settings": {},
+    "postgresql_backup_enabled": True,
+    "postgresql_backup_dir": "/var/backups/postgresql",
+    "postgresql_backup_keep": 7,
+    "postgresql_backup_schedule": "*-*-* 02:30:00",
+    "postgresql_backup_databases": [],
+    "postgresql_packages": [],
+    "firewall_flows": [],
+}
+
+
+# --- Pure functions -----------------------------------------------------------------------
+
+
+def layout(version):
+    """Where the cluster "main" of a PostgreSQL major version lives and its unit."""
+    return {
+        "version": version,
+        "conf_dir": f"/etc/postgresql/{version}/main",
+        "service": SERVICE.format(version),
+    }
+
+
+def packages(values):
+    return BASE_PACKAGES + [name for name in values["postgresql_packages"] if name not in BASE_PACKAGES]
+
+
+def settings_problems(values):
+    """The backup settings and max_connections (what the argument spec cannot express)."""
+    problems = []
+
+    def refuse(name, allowed):
+        problems.append(f"{name}: {json.dumps(values[name], default=str)} is not {allowed}.")
+
+    if not isinstance(values["postgresql_backup_dir"], str) or not BACKUP_DIR.fullmatch(
+        values["postgresql_backup_dir"]
+    ):
+        refuse("postgresql_backup_dir", "an absolute path of letters, digits, '_', '.', '-' and '/'")
+    if not _integer_at_least(values["postgresql_backup_keep"], 1):
+        refuse("postgresql_backup_keep", "a number of at least 1")
+    schedule = values["postgresql_backup_schedule"]
+    if not isinstance(schedule, str) or not SCHEDULE.fullmatch(schedule):
+        refuse("postgresql_backup_schedule", "a systemd calendar expression (like '*-*-* 02:30:00')")
+    names = values["postgresql_backup_databases"]
+    if not isinstance(names, list) or not all(isinstance(n, str) and DATABASE.fullmatch(n) for n in names):
+        refuse("postgresql_backup_databases", "a list of database names")
+    if not _integer_at_least(values["postgresql_max_connections"], 5):
+        refuse("postgresql_max_connections", "a number of at least 5")
+    return problems
+
+
+def _integer_at_least(value, low):
+    try:
+        return not isinstance(value, bool) and int(value) >= low
+    except (TypeError, ValueError):
+        return False
+
+
+def model_arguments(values, host, groups, hostvars):
+    return {
+        "databases": values["postgresql_databases"],
+        "grants": values["postgresql_grants"],
+        "settings": values["postgresql_settings"],
+        "networks": values["postgresql_client_networks"],
+        "flows": values["firewall_flows"] or [],
+        "host": host,
+        "groups": groups,
+        "hostvars": hostvars,
+        "port": values["postgresql_port"],
+        "require_vaulted": values["postgresql_require_vaulted_passwords"],
+        "allow_any": values["postgresql_allow_any_source"],
+    }
+
+
+def known_reports(names, hostvars):
+    """The reports groundwork.server.firewall published in this run for the named hosts."""
+    known = {}
+    for name in names:
+        try:
+            variables = hostvars[name]
+        except (KeyError, TypeError):
+            continue
+        report = variables.get("firewall_host_report") if hasattr(variables, "get") else None
+        if report is not None:
+            known[name] = report
+    return known
+
+
+def source_results(sources):
+    """The loop results of the delegated task that read the clients' addresses."""
+    results = (sources or {}).get("results") if isinstance(sources, dict) else None
+    return [r for r in results or [] if isinstance(r, dict) and "item" in r and not r.get("skipped")]
+
+
+def resolve(values, host, groups, hostvars, sources):
+    """The model: first which clients need asking, then (when all were asked) their access.
+    Returns (model, problems)."""
+    arguments = model_arguments(values, host, groups, hostvars)
+    first = postgresql_model(values["postgresql_roles"], **arguments)
+    problems = list(first["errors"]) + settings_problems(values)
+    if problems:
+        return None, problems
+    reports = known_reports(first["needs"], hostvars)
+    clients = [name for name in first["needs"] if name not in reports]
+    results = source_results(sources)
+    asked = {result["item"] for result in results}
+    complete = all(name in asked for name in clients)
+    model = first
+    if first["needs"] and complete:
+        model = postgresql_model(values["postgresql_roles"], reports=reports, outside=results, **arguments)
+        if model["errors"]:
+            return None, list(model["errors"])
+    model = dict(model, clients=clients, complete=complete or not first["needs"])
+    return model, []
+
+
+def tuning(values, probe, version):
+    """The tuned settings (postgresql_tune) and the line that says what they were tuned for."""
+    tuned = postgresql_tune(
+        probe["memtotal_mb"],
+        cgroup_memory=probe["cgroup_memory"],
+        cpus=probe["cpus"],
+        max_connections=values["postgresql_max_connections"],
+        storage=values["postgresql_storage"],
+        version=version,
+        overrides=values["postgresql_settings"],
+    )
+    memory = int(tuned.pop("_memory_bytes"))
+    limited = probe["cgroup_memory"] != "max" and memory < int(probe["memtotal_mb"]) * 1048576
+    return {
+        "settings": sorted(tuned.items()),
+        "memory_mib": memory // 1048576,
+        "memory_note": " (the cgroup limit)" if limited else "",
+        "cpus": probe["cpus"],
+    }
+
+
+def backup_list(values, databases):
+    """The databases the backups dump: the ones named, or every database declared present."""
+    return list(values["postgresql_backup_databases"]) or [
+        database["name"] for database in databases if database["state"] == "present"
+    ]
+
+
+def hook(values):
+    certificate = values["postgresql_certificate"]
+    return contracts.hook_path(certificate, ROLE) if certificate else None
+
+
+def observed_paths(values):
+    """Every file the role may write, for each version the role knows, and the backup directory."""
+    paths = []
+    for version in VERSIONS.values():
+        conf_dir = layout(version)["conf_dir"]
+        paths += [f"{conf_dir}/conf.d/groundwork.conf", f"{conf_dir}/pg_hba.conf"]
+    paths += [CHECK, BACKUP_SCRIPT, f"{UNIT_DIR}/{BACKUP_UNIT}.service", f"{UNIT_DIR}/{BACKUP_TIMER}"]
+    if hook(values):
+        paths.append(hook(values))
+    paths.append(values["postgresql_backup_dir"])
+    return paths
+
+
+def file_sets(values, server, rendered, programs, hooks):
+    """(support, config): the role's programs and units, and the configuration applied as one
+    transaction (with the renewal hook, and the removal of the hooks no longer used)."""
+    support = [
+        {"path": CHECK, "mode": "0644", "content": programs["check_config.py"]},
+        {"path": BACKUP_SCRIPT, "mode": "0755", "content": programs["backup.sh"]},
+    ]
+    unit = f"{UNIT_DIR}/{BACKUP_UNIT}"
+    if values["postgresql_backup_enabled"]:
+        support += [
+            {"path": f"{unit}.service", "content": rendered["service.j2"]},
+            {"path": f"{unit}.timer", "content": rendered["timer.j2"]},
+        ]
+    else:
+        support += [{"path": f"{unit}.{kind}", "state": "absent"} for kind in ("service", "timer")]
+    conf_dir = server["conf_dir"]
+    config = [
+        {
+            "path": f"{conf_dir}/conf.d/groundwork.conf",
+            "owner": "postgres",
+            "group": "postgres",
+            "mode": "0644",
+            "content": rendered["groundwork.conf.j2"],
+        },
+        {
+            "path": f"{conf_dir}/pg_hba.conf",
+            "owner": "postgres",
+            "group": "postgres",
+            "mode": "0640",
+            "content": rendered["pg_hba.conf.j2"],
+        },
+    ]
+    certificate = values["postgresql_certificate"]
+    if certificate:
+        config.append({"path": hook(values), "mode": "0755", "content": rendered["tls_hook.j2"]})
+    in_use = [certificate] if certificate else []
+    config += [{"path": path, "state": "absent"} for path in contracts.stale_hooks(hooks, ROLE, in_use)]
+    return support, config
+
+
+def host_changes(values, server, inspection, support, config):
+    """Everything the apply step changes, and the answers its tasks need."""
+    probe = inspection["probe"]
+    files = inspection.get("files") or {}
+    wanted = packages(values)
+    changes = package_changes(wanted, inspection.get("packages"))
+    timer = probe["units"].get(BACKUP_TIMER) or {}
+    stop_timer = not values["postgresql_backup_enabled"] and (
+        timer.get("enabled") == "enabled" or timer.get("active") == "active"
+    )
+    if stop_timer:
+        changes.append(Change("service", BACKUP_TIMER, "backups are disabled; stop and disable the timer"))
+    changes += file_changes(support + config, files)
+    join = bool(values["postgresql_certificate"]) and contracts.TLS_GROUP not in probe["postgres_groups"]
+    if join:
+        changes.append(Change("group", "postgres", f"not a member of {contracts.TLS_GROUP}"))
+    start_service = unit_changes(server["service"], probe.get("service"))
+    changes += start_service
+    fix_dir, start_timer = [], []
+    if values["postgresql_backup_enabled"]:
+        directory = {"path": values["postgresql_backup_dir"], "state": "directory", **BACKUP_DIR_STATE}
+        fix_dir = [Change("directory", c.target, c.reason) for c in file_changes([directory], files)]
+        start_timer = unit_changes(BACKUP_TIMER, timer)
+        changes += fix_dir + start_timer
+    answers = {
+        "missing": missing_packages(wanted, inspection.get("packages")),
+        "stop_timer": stop_timer,
+        "join_tls_group": join,
+        "start_service": bool(start_service),
+        "backup_dir_change": bool(fix_dir),
+        "start_timer": bool(start_timer),
+    }
+    return changes, answers
+
+
+def host_problems(server, missing, probe):
+    """What only the inspection can find: a packaged postgresql.conf that does not read conf.d."""
+    if "postgresql" not in missing and not probe["include_dir"]:
+        return [
+            f"{server['conf_dir']}/postgresql.conf has no active \"include_dir = 'conf.d'\" line;"
+            " the role writes its settings to conf.d/groundwork.conf and never edits the packaged file."
+            " Restore the line."
+        ]
+    return []
+
+
+# --- The role_plan entry points -------------------------------------------------------------
+
+
+def validate(inputs, context):
+    values = {name: inputs.get(name, default) for name, default in VARIABLES.items()}
+    model, problems = resolve(
+        values, context.host, context.groups, context.hostvars, inputs.get("__postgresql_sources")
+    )
+    if problems:
+        return None, problems
+    return {"values": values, "model": model}, []
+
+
+def validated(model, context):
+    """What ``step: validate`` returns: the clients whose addresses the role's task reads."""
+    del context
+    return {"clients": model["model"]["clients"]}
+
+
+def request(model, context):
+    del context
+    values = model["values"]
+    return {
+        "files": observed_paths(values),
+        "packages": packages(values),
+        "probe": {
+            "versions": VERSIONS,
+            "hook_dir": contracts.HOOK_DIR,
+            "consumer": ROLE,
+            "service": SERVICE,
+            "units": [BACKUP_TIMER],
+        },
+    }
+
+
+def plan(model, inspection, context):
+    values, access = model["values"], model["model"]
+    result = Plan(secret=True)
+    problem = release_problem(ROLE, inspection["os"])
+    if problem:
+        result.problems.append(problem)
+        return result
+    if not access["complete"]:
+        result.problems.append(
+            f"The addresses of {', '.join(access['clients'])} (clients in firewall_flows) were not read:"
+            " run the role's task that reads them (tasks/decide.yml) before the plan,"
+            " or set firewall_addresses."
+        )
+        return result
+    probe = inspection["probe"]
+    server = layout(VERSIONS[inspection["os"]["version_id"]])
+    wanted = packages(values)
+    missing = missing_packages(wanted, inspection.get("packages"))
+    result.problems += host_problems(server, missing, probe)
+    if result.problems:
+        return result
+    derived = {
+        **server,
+        **tuning(values, probe, server["version"]),
+        "listen_addresses": access["listen_addresses"],
+        "hba": access["hba"],
+        "certificate_dir": contracts.CERTIFICATE_DIR,
+        "check": CHECK,
+        "backup_script": BACKUP_SCRIPT,
+        "backup_list": backup_list(values, access["databases"]),
+    }
+    rendered = json.loads(context.render("files.j2", __postgresql_derived=derived))
+    programs = {name: context.read_file(name).rstrip() + "\n" for name in ("check_config.py", "backup.sh")}
+    support, config = file_sets(values, server, rendered, programs, probe["hooks"])
+    changes, answers = host_changes(values, server, inspection, support, config)
+    result.extend(changes)
+    result.data.update(
+        {
+            **server,
+            **answers,
+            "check": CHECK,
+            "backup_unit": BACKUP_UNIT,
+            "tls_group": contracts.TLS_GROUP,
+            "packages": wanted,
+            # a check-mode run on a host without PostgreSQL: nothing to read or compare yet
+            "fresh_check": context.check_mode and "postgresql" in missing,
+            "support_files": support,
+            "config_files": config,
+            "roles": access["roles"],
+            "databases": access["databases"],
+            "grants": access["grants"],
+            # (not "warnings": Ansible takes that key of a result for its own warnings)
+            "notices": access["warnings"],
+        }
+    )
+    return result

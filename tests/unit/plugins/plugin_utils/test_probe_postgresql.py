@@ -1,0 +1,94 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The probe of groundwork.server.postgresql (plugin_utils/_probes/postgresql.py): with a fake
+``core`` for the answers, and for real on this machine through the shared probe process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import pytest
+from ansible_collections.groundwork.server.plugins.plugin_utils import _postgresql_role as role
+from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
+    PROBE,
+    build_command,
+    parse_answer,
+)
+from ansible_collections.groundwork.server.plugins.plugin_utils._probes import postgresql as probe
+from ansible_collections.groundwork.server.plugins.plugin_utils._role_action import probe_source
+
+ARGS = {"versions": role.VERSIONS, "hook_dir": "/nonexistent/hooks", "consumer": "postgresql",
+        "service": role.SERVICE, "units": [role.BACKUP_TIMER]}  # fmt: skip
+
+
+def fake_core(version_id="12", conf="include_dir = 'conf.d'\n", systemctl=None):
+    systemctl = systemctl or {}
+
+    def run(argv):
+        rc, out = systemctl.get(
+            (argv[1], argv[2]), (1, "disabled\n" if argv[1] == "is-enabled" else "inactive\n")
+        )
+        return types.SimpleNamespace(returncode=rc, stdout=out, stderr="")
+
+    return types.SimpleNamespace(
+        os_release=lambda: {"id": "debian", "version_id": version_id},
+        memory_kb=lambda: 4 * 1024 * 1024,
+        cgroup_memory=lambda: "1073741824",
+        cpus=lambda: 2,
+        read=lambda path: conf if path.endswith("/postgresql.conf") else None,
+        run=run,
+    )
+
+
+@pytest.mark.parametrize(
+    ("conf", "expected"),
+    [
+        ("include_dir = 'conf.d'\n", True),
+        ("  include_dir 'conf.d'   # the packaged line\n", True),
+        ("#include_dir = 'conf.d'\n", False),
+        ("", False),
+    ],
+)
+def test_include_dir(conf, expected):
+    assert probe.inspect(ARGS, fake_core(conf=conf))["include_dir"] is expected
+
+
+@pytest.mark.parametrize(("version_id", "version"), [("12", 15), ("13", 17), ("11", None)])
+def test_the_version_follows_the_release(version_id, version):
+    answer = probe.inspect(ARGS, fake_core(version_id))
+    assert answer["version"] == version
+    assert answer["memtotal_mb"] == 4096 and answer["cgroup_memory"] == "1073741824" and answer["cpus"] == 2
+
+
+def test_unit_states_in_systemctl_terms():
+    systemctl = {
+        ("is-enabled", "postgresql@15-main.service"): (0, "generated\n"),
+        ("is-active", "postgresql@15-main.service"): (0, "active\n"),
+        ("is-active", role.BACKUP_TIMER): (3, "inactive\n"),
+    }
+    answer = probe.inspect(ARGS, fake_core(systemctl=systemctl))
+    assert answer["service"] == {"enabled": "enabled", "active": "active"}
+    assert answer["units"][role.BACKUP_TIMER] == {"enabled": "disabled", "active": "inactive"}
+
+
+def test_the_hooks_the_role_registered(tmp_path):
+    for name in ("db.d/postgresql", "db.d/nginx", "old.d/postgresql"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("")
+    answer = probe.inspect(dict(ARGS, hook_dir=str(tmp_path)), fake_core())
+    assert answer["hooks"] == [str(tmp_path / "db.d/postgresql"), str(tmp_path / "old.d/postgresql")]
+
+
+def test_the_probe_runs_in_the_shared_probe_process():
+    request = {"probes": {"postgresql": {"source": probe_source("postgresql"), "args": ARGS}}}
+    command = build_command(sys.executable, PROBE.read(), request)
+    done = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, check=False)
+    answer, error = parse_answer(done.returncode, done.stdout, done.stderr)
+    assert error is None, error
+    found = answer["probes"]["postgresql"]
+    assert found["cpus"] >= 1 and found["memtotal_mb"] > 0
+    assert found["hooks"] == []
+    assert set(found["units"]) == {role.BACKUP_TIMER}
