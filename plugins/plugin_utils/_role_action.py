@@ -249,10 +249,10 @@ class RoleAction(ActionBase):
         requests = {}
         left_out = {}
         for name in names:
-            role = role_module(name)
-            context = Context(self, task_vars, self._task.check_mode)
-            inputs = Inputs(self._templar, task_vars, role_fallback(self._loader, name))
             try:
+                role = role_module(name)
+                context = Context(self, task_vars, self._task.check_mode)
+                inputs = Inputs(self._templar, task_vars, role_fallback(self._loader, name))
                 model, problems = role.validate(inputs, context)
                 if problems:
                     left_out[name] = "its input has problems (the role reports them)"
