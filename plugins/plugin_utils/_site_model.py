@@ -567,10 +567,10 @@ def _site(check, where, item, upstreams, certificates, defaults):
 
 def _raw_nginx(check, where, at, item):
     """nginx directives given as text: ``raw_nginx``, or ``raw`` (its older, nginx-only name)."""
-    if item.get("raw_nginx") is not None and item.get("raw") is not None:
+    if item.get("raw_nginx") and item.get("raw"):
         check.line(where, f"{at}raw and {at}raw_nginx are the same setting; give only raw_nginx")
         return []
-    key = "raw" if item.get("raw") is not None else "raw_nginx"
+    key = "raw" if item.get("raw") else "raw_nginx"
     return check.strings(where, f"{at}{key}", item.get(key))
 
 
