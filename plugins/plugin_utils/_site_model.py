@@ -45,7 +45,9 @@ HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0
 NGINX_VARIABLE = re.compile(r"(?:\$[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9_.:/-])+")
 USER = re.compile(r"[^:\s]{1,64}")
 
-LOCATION_MATCHES = {"prefix": "", "exact": "= ", "regex": "~ ", "iregex": "~* ", "priority": "^~ "}
+# How a location's path matches: a prefix, the exact path, a regular expression (case
+# sensitive or not), or a prefix that takes priority over the regular expressions.
+LOCATION_MATCHES = ("prefix", "exact", "regex", "iregex", "priority")
 # Balancing methods in HTTP terms; the names nginx uses are accepted as aliases.
 METHODS = ("round_robin", "least_connections", "client_address", "hash")
 METHOD_ALIASES = {"least_conn": "least_connections", "ip_hash": "client_address"}
@@ -339,7 +341,6 @@ def _location(check, where, index, item, upstreams):
     location = {
         "path": path,
         "match": match,
-        "modifier": LOCATION_MATCHES[match],
         "kind": actions[0] if actions else "static",
         "proxy": None,
         "upstream": None,
@@ -527,7 +528,6 @@ def _site(check, where, item, upstreams, certificates, defaults):
             {
                 "path": "/",
                 "match": "prefix",
-                "modifier": "",
                 "kind": "proxy" if site["upstream"] else "static",
                 "proxy": site["upstream"],
                 "upstream": upstreams.get(site["upstream"]) if site["upstream"] else None,
