@@ -156,6 +156,22 @@ def package_names(wanted):
     return [re.sub(r"[=:].*$", "", name) for name in wanted]
 
 
+def hash_variable(key):
+    """The nginx variable of a hash key of the site model."""
+    on = key["on"]
+    if on == "uri":
+        return "$request_uri"
+    if on == "client_address":
+        return "$remote_addr"
+    if on == "header":
+        return "$http_" + key["name"].lower().replace("-", "_")
+    if on == "cookie":
+        return "$cookie_" + key["name"]
+    if on == "query":
+        return "$arg_" + key["name"]
+    return key["text"]
+
+
 def tuning(model, probe, os_release):
     """The values derived from the host's facts (the probe's answer)."""
     settings = model["settings"]
@@ -192,6 +208,11 @@ def tuning(model, probe, os_release):
         "listen_http2": "" if http2_directive else " http2",
         "plain_ports": sorted({80} | {site["port"] for site in sites}),
         "tls_ports": sorted({site["tls"]["port"] for site in sites if site["tls"]}),
+        "hash_keys": {
+            upstream["name"]: hash_variable(upstream["hash_key"])
+            for upstream in model["upstreams"]
+            if upstream["hash_key"]
+        },
         # Idle connections kept per worker: from the servers and workers, between 8 and 128.
         "keepalive": {
             upstream["name"]: (

@@ -43,6 +43,18 @@ RATE = re.compile(r"[1-9][0-9]*r/[sm]")
 URI_PATH = re.compile(r"/[^\s{};\"'\\]*")
 HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]+)")
 NGINX_VARIABLE = re.compile(r"(?:\$[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9_.:/-])+")
+# What the hash method hashes, in HTTP terms: the request URI, the client's address, or a
+# named request header, cookie or query argument; nginx variables are nginx's own (raw_nginx).
+HASH_ON = ("uri", "client_address")
+HASH_NAMED = {
+    "header": re.compile(r"[A-Za-z0-9-]{1,64}"),
+    "cookie": re.compile(r"[A-Za-z0-9_]{1,64}"),
+    "query": re.compile(r"[A-Za-z0-9_]{1,64}"),
+}
+HASH_EXPECTED = (
+    "uri, client_address, header:<name>, cookie:<name> or query:<name>;"
+    " or nginx variables such as '$request_uri' (nginx only)"
+)
 USER = re.compile(r"[^:\s]{1,64}")
 
 # How a location's path matches: a prefix, the exact path, a regular expression (case
@@ -93,7 +105,7 @@ FEATURES = {
     "access_control": "clients allowed or denied by address (allow, deny)",
     "basic_auth": "HTTP basic authentication (basic_auth)",
     "regex_locations": "locations matched by regular expression (locations[].match regex, iregex)",
-    "raw_nginx": "nginx directives given as text (raw_nginx; raw is its nginx-only alias)",
+    "raw_nginx": "nginx's own text: directives (raw_nginx, or raw), nginx variables as hash_key",
 }
 RETURN_CODES_REDIRECT = (301, 302, 303, 307, 308)
 SECURITY_HEADERS = {
@@ -253,12 +265,7 @@ def _upstream(check, where, item, groups, hostvars):
             f"is not a balancing method (expected one of {', '.join(METHODS)};"
             f" {' and '.join(METHOD_ALIASES)} are accepted as aliases)",
         )
-    if up["method"] == "hash":
-        check.pattern(
-            where, "hash_key", up["hash_key"], NGINX_VARIABLE, "nginx variables such as '$request_uri'"
-        )
-        if not up["hash_key"]:
-            check.errors.append(f"{where}: hash_key is required with method 'hash'")
+    up["hash_key"] = _hash_key(check, where, up["hash_key"]) if up["method"] == "hash" else None
     up["consistent"] = check.boolean(where, "consistent", item.get("consistent"), True)
     if up["keepalive"] != "auto":
         up["keepalive"] = check.integer(where, "keepalive", up["keepalive"], 0, 10000)
@@ -290,6 +297,24 @@ def _upstream(check, where, item, groups, hostvars):
             f"{where}: servers with backup: true cannot be used with method {quote(up['method'])}"
         )
     return up
+
+
+def _hash_key(check, where, value):
+    """{"on": "uri" | "client_address"}, {"on": "header" | "cookie" | "query", "name"}, or
+    {"on": "nginx", "text": nginx variables} (the older, nginx-only form)."""
+    if value is None or value == "":
+        check.line(where, "hash_key is required with method 'hash'")
+        return None
+    if isinstance(value, str):
+        if value in HASH_ON:
+            return {"on": value}
+        kind, sep, name = value.partition(":")
+        if sep and kind in HASH_NAMED and HASH_NAMED[kind].fullmatch(name):
+            return {"on": kind, "name": name}
+        if "$" in value and NGINX_VARIABLE.fullmatch(value):
+            return {"on": "nginx", "text": value}
+    check.add(where, "hash_key", value, f"is not valid (expected {HASH_EXPECTED})")
+    return None
 
 
 def _health_check(check, where, item):
@@ -700,6 +725,8 @@ def _site_features(site):
 def _upstream_features(upstream):
     used = [("upstreams", "servers", [s["address"] for s in upstream["servers"]])]
     used.append((f"method_{upstream['method']}", "method", upstream["method"]))
+    if upstream["hash_key"] and upstream["hash_key"]["on"] == "nginx":
+        used.append(("raw_nginx", "hash_key", upstream["hash_key"]["text"]))
     if any(server["backup"] for server in upstream["servers"]):
         used.append(("backup_servers", "servers[].backup", True))
     if any(server["max_fails"] for server in upstream["servers"]):

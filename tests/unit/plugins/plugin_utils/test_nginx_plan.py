@@ -308,6 +308,23 @@ def test_ports_and_upstream_keepalive():
     )
 
 
+@pytest.mark.parametrize(
+    ("key", "variable"),
+    [
+        ("uri", "$request_uri"),
+        ("client_address", "$remote_addr"),
+        ("header:X-Tenant-Id", "$http_x_tenant_id"),
+        ("cookie:session", "$cookie_session"),
+        ("query:user", "$arg_user"),
+        ("$remote_addr$http_host", "$remote_addr$http_host"),
+    ],
+)
+def test_hash_keys_become_nginx_variables(key, variable):
+    upstreams = [{"name": "app", "method": "hash", "hash_key": key, "servers": [{"address": "a:1"}]}]
+    values = nginx.tuning(validated(nginx_upstreams=upstreams), probe(), DEBIAN_12)
+    assert values["hash_keys"] == {"app": variable}
+
+
 # --- files and changes ---------------------------------------------------------------------
 
 

@@ -414,6 +414,42 @@ def test_retry_conditions_in_http_terms(conditions, expected):
     assert result["upstreams"][1]["next_upstream"] == expected
 
 
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("uri", {"on": "uri"}),
+        ("client_address", {"on": "client_address"}),
+        ("header:X-Tenant", {"on": "header", "name": "X-Tenant"}),
+        ("cookie:session_id", {"on": "cookie", "name": "session_id"}),
+        ("query:user", {"on": "query", "name": "user"}),
+        ("$request_uri", {"on": "nginx", "text": "$request_uri"}),  # the older, nginx-only form
+        ("$host$request_uri", {"on": "nginx", "text": "$host$request_uri"}),
+    ],
+)
+def test_hash_keys_in_http_terms(key, expected):
+    result = model(upstreams=with_upstream(1, method="hash", hash_key=key))
+    assert result["errors"] == []
+    assert result["upstreams"][1]["hash_key"] == expected
+
+
+@pytest.mark.parametrize("key", ["request uri", "header:", "cookie:a-b", "body:x", "plain", 5])
+def test_bad_hash_keys(key):
+    errors = model(upstreams=with_upstream(1, method="hash", hash_key=key))["errors"]
+    assert errors == [
+        f"nginx_upstreams[1] (api): hash_key {key!r} is not valid (expected uri, client_address,"
+        " header:<name>, cookie:<name> or query:<name>;"
+        " or nginx variables such as '$request_uri' (nginx only))"
+    ]
+
+
+def test_nginx_variables_as_hash_key_are_nginx_only():
+    result = model(upstreams=with_upstream(1, method="hash", hash_key="$remote_addr"))
+    used = [(f, key, value) for where, f, key, value in features_used(result) if where.endswith("(api)")]
+    assert ("raw_nginx", "hash_key", "$remote_addr") in used
+    result = model(upstreams=with_upstream(1, method="hash", hash_key="uri"))
+    assert "raw_nginx" not in {f for _where, f, _key, _value in features_used(result)}
+
+
 @pytest.mark.parametrize("key", ["raw", "raw_nginx"])
 def test_raw_nginx_directives_and_the_older_key(key):
     sites = with_site(1, **{key: ["expires 1h;"]}, locations=[{"path": "/x/", key: ["gzip off;"]}])
