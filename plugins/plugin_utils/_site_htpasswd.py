@@ -2,18 +2,21 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The logic of the site_htpasswd filter (plugins/filter/site_htpasswd.py documents it).
+"""Password hashes for the basic-auth files of the web-server roles: SHA-512 crypt
+(``$6$``), which nginx (through the C library's crypt) and Apache both verify.
+
+The salt comes from a seed (host, site and user), so the same password gives the same
+line on every run: the file only changes when a password does.
 
 Import inside the collection as
-    from ansible_collections.groundwork.server.plugins.plugin_utils._site_htpasswd import site_htpasswd
+    from ansible_collections.groundwork.server.plugins.plugin_utils._site_htpasswd import (
+        sha512_crypt, site_htpasswd, htpasswd_file)
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-
-from ansible.errors import AnsibleFilterError
 
 ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # Byte order of the final hash in the crypt alphabet (Drepper, "Unix crypt using SHA-256 and SHA-512").
@@ -72,14 +75,22 @@ def sha512_crypt(password: str, salt: str, rounds: int = 5000) -> str:
 
 
 def site_htpasswd(password, seed, rounds=5000):
-    """Filter: deterministic SHA-512 crypt hash of ``password``, salted from ``seed``."""
+    """Deterministic SHA-512 crypt hash of ``password``, salted from ``seed``; ValueError
+    for an empty password or seed."""
     if not isinstance(password, str) or not password:
-        raise AnsibleFilterError("site_htpasswd: the password must be a non-empty string")
+        raise ValueError("site_htpasswd: the password must be a non-empty string")
     if not isinstance(seed, str) or not seed:
-        raise AnsibleFilterError("site_htpasswd: the seed must be a non-empty string")
+        raise ValueError("site_htpasswd: the seed must be a non-empty string")
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
     salt = "".join(ALPHABET[b & 0x3F] for b in digest[:16])
-    try:
-        return sha512_crypt(password, salt, int(rounds))
-    except ValueError as error:
-        raise AnsibleFilterError(f"site_htpasswd: {error}") from error
+    return sha512_crypt(password, salt, int(rounds))
+
+
+def htpasswd_file(users, seed):
+    """The content of a basic-auth file: one ``name:hash`` line per user ({name, password}),
+    each salted from ``<seed>:<name>``."""
+    lines = []
+    for user in users:
+        name = user["name"]
+        lines.append(f"{name}:{site_htpasswd(user['password'], f'{seed}:{name}')}\n")
+    return "".join(lines)

@@ -2,10 +2,23 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The logic of the site_model filter (plugins/filter/site_model.py documents it).
+"""The site model of the web-server roles: one schema for sites and upstreams, validated
+once, in HTTP's vocabulary, rendered by any web-server role (nginx today, Apache next).
+
+``site_model(sites, upstreams=..., certificates=..., groups=..., hostvars=...)`` validates
+and normalises the input and returns ``{"sites", "upstreams", "certificates", "errors"}``;
+every error names the site (or upstream), the key and the value (passwords never).
+
+The model speaks HTTP, not a server's directives. What a model uses is a set of
+*features* (``FEATURES``: static files, proxying, each balancing method, backup servers,
+passive and active health checks, WebSockets, ...). A server role declares the features it
+renders and refuses a model that needs others before any change
+(``unrendered(model, renders, role)``). Directives of one server (``raw_nginx``) are a
+feature of their own that only that server's role declares.
 
 Import inside the collection as
-    from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import site_model
+    from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import (
+        FEATURES, site_model, features_used, unrendered)
 """
 
 from __future__ import annotations
@@ -13,7 +26,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible.errors import AnsibleFilterError
 from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
     Checker,
     named_items,
@@ -31,24 +43,70 @@ RATE = re.compile(r"[1-9][0-9]*r/[sm]")
 URI_PATH = re.compile(r"/[^\s{};\"'\\]*")
 HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]+)")
 NGINX_VARIABLE = re.compile(r"(?:\$[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9_.:/-])+")
+# What the hash method hashes, in HTTP terms: the request URI, the client's address, or a
+# named request header, cookie or query argument; nginx variables are nginx's own (raw_nginx).
+HASH_ON = ("uri", "client_address")
+HASH_NAMED = {
+    "header": re.compile(r"[A-Za-z0-9-]{1,64}"),
+    "cookie": re.compile(r"[A-Za-z0-9_]{1,64}"),
+    "query": re.compile(r"[A-Za-z0-9_]{1,64}"),
+}
+HASH_EXPECTED = (
+    "uri, client_address, header:<name>, cookie:<name> or query:<name>;"
+    " or nginx variables such as '$request_uri' (nginx only)"
+)
 USER = re.compile(r"[^:\s]{1,64}")
 
-LOCATION_MATCHES = {"prefix": "", "exact": "= ", "regex": "~ ", "iregex": "~* ", "priority": "^~ "}
-METHODS = ("round_robin", "least_conn", "ip_hash", "hash")
+# How a location's path matches: a prefix, the exact path, a regular expression (case
+# sensitive or not), or a prefix that takes priority over the regular expressions.
+LOCATION_MATCHES = ("prefix", "exact", "regex", "iregex", "priority")
+# Balancing methods in HTTP terms; the names nginx uses are accepted as aliases.
+METHODS = ("round_robin", "least_connections", "client_address", "hash")
+METHOD_ALIASES = {"least_conn": "least_connections", "ip_hash": "client_address"}
+# When a request is retried on the next server: a connection error, a timeout, an invalid
+# response header, a status code, also for non-idempotent requests (POST, ...), or never.
+# nginx's names of the status conditions (http_502) are accepted as aliases.
+RETRY_STATUSES = (500, 502, 503, 504, 403, 404, 429)
 NEXT_UPSTREAM = (
     "error",
     "timeout",
     "invalid_header",
-    "http_500",
-    "http_502",
-    "http_503",
-    "http_504",
-    "http_403",
-    "http_404",
-    "http_429",
+    *(str(c) for c in RETRY_STATUSES),
     "non_idempotent",
     "off",
 )
+NEXT_UPSTREAM_ALIASES = {f"http_{code}": str(code) for code in RETRY_STATUSES}
+
+# What a site model can ask of a web server. Each role declares the features it renders
+# (its FEATURES) and refuses a model that uses any other one.
+FEATURES = {
+    "static": "files served from a directory (root, alias, a site without upstream)",
+    "proxy": "requests proxied to an upstream (upstream, locations[].proxy)",
+    "proxy_path": "the path replaced when proxying (locations[].proxy_path)",
+    "upstreams": "groups of backend servers with weights",
+    "method_round_robin": "balancing: round robin",
+    "method_least_connections": "balancing: the server with the fewest active connections",
+    "method_client_address": "balancing: by the client's address (sticky)",
+    "method_hash": "balancing: consistent hash of a key (hash_key)",
+    "backup_servers": "servers used only when the others are unavailable (servers[].backup)",
+    "passive_health": "servers skipped after failed requests (max_fails, fail_timeout)",
+    "retries": "failed requests retried on the next server (next_upstream...)",
+    "active_health_check": "servers probed by the web server itself (health_check)",
+    "websocket": "WebSocket upgrade for proxied locations (locations[].websocket)",
+    "return": "fixed responses and redirects of a location (locations[].return)",
+    "redirects": "redirects of single paths (redirects)",
+    "headers": "response headers (headers, locations[].headers)",
+    "security_headers": "the default security headers (security_headers)",
+    "tls": "HTTPS with a certificate by name (tls)",
+    "tls_redirect": "plain HTTP redirected to HTTPS (tls.redirect)",
+    "hsts": "Strict-Transport-Security (tls.hsts...)",
+    "http2": "HTTP/2 on the HTTPS port",
+    "rate_limit": "requests per client address limited (rate_limit)",
+    "access_control": "clients allowed or denied by address (allow, deny)",
+    "basic_auth": "HTTP basic authentication (basic_auth)",
+    "regex_locations": "locations matched by regular expression (locations[].match regex, iregex)",
+    "raw_nginx": "nginx's own text: directives (raw_nginx, or raw), nginx variables as hash_key",
+}
 RETURN_CODES_REDIRECT = (301, 302, 303, 307, 308)
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -63,13 +121,15 @@ UPSTREAM_DEFAULTS = {
     "keepalive": "auto",
     "max_fails": 3,
     "fail_timeout": "10s",
-    "next_upstream": ["error", "timeout", "http_502", "http_503", "http_504"],
+    "next_upstream": ["error", "timeout", "502", "503", "504"],
     "next_upstream_tries": 2,
     "next_upstream_timeout": "10s",
     "connect_timeout": "5s",
     "send_timeout": "60s",
     "read_timeout": "60s",
+    "health_check": None,
 }
+HEALTH_CHECK_KEYS = ("path", "interval", "status")
 
 
 def is_hostname(value, wildcard=False):
@@ -194,13 +254,18 @@ def _upstream(check, where, item, groups, hostvars):
         check.errors.append(f"{where}: name is required")
     up = {key: item.get(key, default) for key, default in UPSTREAM_DEFAULTS.items()}
     up["name"] = name
-    check.one_of(where, "method", up["method"], METHODS, "a balancing method", optional=False)
-    if up["method"] == "hash":
-        check.pattern(
-            where, "hash_key", up["hash_key"], NGINX_VARIABLE, "nginx variables such as '$request_uri'"
+    up["where"] = where
+    method = up["method"]
+    up["method"] = METHOD_ALIASES.get(method, method) if isinstance(method, str) else method
+    if up["method"] not in METHODS:
+        check.add(
+            where,
+            "method",
+            method,
+            f"is not a balancing method (expected one of {', '.join(METHODS)};"
+            f" {' and '.join(METHOD_ALIASES)} are accepted as aliases)",
         )
-        if not up["hash_key"]:
-            check.errors.append(f"{where}: hash_key is required with method 'hash'")
+    up["hash_key"] = _hash_key(check, where, up["hash_key"]) if up["method"] == "hash" else None
     up["consistent"] = check.boolean(where, "consistent", item.get("consistent"), True)
     if up["keepalive"] != "auto":
         up["keepalive"] = check.integer(where, "keepalive", up["keepalive"], 0, 10000)
@@ -208,9 +273,16 @@ def _upstream(check, where, item, groups, hostvars):
     for key in ("next_upstream_timeout", "connect_timeout", "send_timeout", "read_timeout"):
         check.pattern(where, key, up[key], TIME, "a time like '10s'")
     next_upstream = up["next_upstream"] if isinstance(up["next_upstream"], list) else [up["next_upstream"]]
+    conditions = []
     for i, condition in enumerate(next_upstream):
-        check.one_of(where, f"next_upstream[{i}]", condition, NEXT_UPSTREAM, optional=False)
-    up["next_upstream"] = next_upstream
+        condition = (
+            str(condition) if isinstance(condition, int) and not isinstance(condition, bool) else condition
+        )
+        condition = NEXT_UPSTREAM_ALIASES.get(condition, condition)
+        if check.one_of(where, f"next_upstream[{i}]", condition, NEXT_UPSTREAM, optional=False) is not None:
+            conditions.append(condition)
+    up["next_upstream"] = conditions
+    up["health_check"] = _health_check(check, where, item.get("health_check"))
     servers = item.get("servers")
     if not isinstance(servers, list) or not servers:
         check.add(where, "servers", servers, "must be a non-empty list")
@@ -220,11 +292,55 @@ def _upstream(check, where, item, groups, hostvars):
         for index, server in enumerate(servers)
         for expanded in _upstream_servers(check, where, index, server, up, groups, hostvars)
     ]
-    if up["method"] in ("ip_hash", "hash") and any(s["backup"] for s in up["servers"]):
+    if up["method"] in ("client_address", "hash") and any(s["backup"] for s in up["servers"]):
         check.errors.append(
             f"{where}: servers with backup: true cannot be used with method {quote(up['method'])}"
         )
     return up
+
+
+def _hash_key(check, where, value):
+    """{"on": "uri" | "client_address"}, {"on": "header" | "cookie" | "query", "name"}, or
+    {"on": "nginx", "text": nginx variables} (the older, nginx-only form)."""
+    if value is None or value == "":
+        check.line(where, "hash_key is required with method 'hash'")
+        return None
+    if isinstance(value, str):
+        if value in HASH_ON:
+            return {"on": value}
+        kind, sep, name = value.partition(":")
+        if sep and kind in HASH_NAMED and HASH_NAMED[kind].fullmatch(name):
+            return {"on": kind, "name": name}
+        if "$" in value and NGINX_VARIABLE.fullmatch(value):
+            return {"on": "nginx", "text": value}
+    check.add(where, "hash_key", value, f"is not valid (expected {HASH_EXPECTED})")
+    return None
+
+
+def _health_check(check, where, item):
+    """Active health checks: the web server itself probes every server."""
+    if item is None:
+        return None
+    if not isinstance(item, dict):
+        check.add(where, "health_check", item, "must be a mapping with 'path'")
+        return None
+    unknown = sorted(set(item) - set(HEALTH_CHECK_KEYS))
+    if unknown:
+        check.add(
+            where,
+            "health_check",
+            item,
+            f"has unknown keys {unknown} (allowed: {', '.join(HEALTH_CHECK_KEYS)})",
+        )
+    return {
+        "path": check.pattern(
+            where, "health_check.path", item.get("path", "/"), URI_PATH, "a path starting with '/'"
+        ),
+        "interval": check.pattern(
+            where, "health_check.interval", item.get("interval", "10s"), TIME, "a time like '10s'"
+        ),
+        "status": check.integer(where, "health_check.status", item.get("status", 200), 100, 599),
+    }
 
 
 def _location(check, where, index, item, upstreams):
@@ -250,7 +366,6 @@ def _location(check, where, index, item, upstreams):
     location = {
         "path": path,
         "match": match,
-        "modifier": LOCATION_MATCHES[match],
         "kind": actions[0] if actions else "static",
         "proxy": None,
         "upstream": None,
@@ -262,7 +377,7 @@ def _location(check, where, index, item, upstreams):
         "alias": check.pattern(where, f"{at}.alias", item.get("alias"), URI_PATH, "an absolute path"),
         "return": None,
         "headers": check.headers(where, f"{at}.headers", item.get("headers")),
-        "raw": check.strings(where, f"{at}.raw", item.get("raw")),
+        "raw_nginx": _raw_nginx(check, where, at + ".", item),
     }
     if item.get("proxy") is not None:
         location["proxy"] = _upstream_ref(check, where, f"{at}.proxy", item["proxy"], upstreams)
@@ -403,7 +518,7 @@ def _redirects(check, where, value):
 
 
 def _site(check, where, item, upstreams, certificates, defaults):
-    site = {"name": item.get("name")}
+    site = {"name": item.get("name"), "where": where}
     site["server_names"] = []
     names = item.get("server_names")
     if not isinstance(names, list) or not names:
@@ -438,7 +553,6 @@ def _site(check, where, item, upstreams, certificates, defaults):
             {
                 "path": "/",
                 "match": "prefix",
-                "modifier": "",
                 "kind": "proxy" if site["upstream"] else "static",
                 "proxy": site["upstream"],
                 "upstream": upstreams.get(site["upstream"]) if site["upstream"] else None,
@@ -448,7 +562,7 @@ def _site(check, where, item, upstreams, certificates, defaults):
                 "alias": None,
                 "return": None,
                 "headers": {},
-                "raw": [],
+                "raw_nginx": [],
             }
         )
     site["redirects"] = _redirects(check, where, item.get("redirects"))
@@ -472,8 +586,17 @@ def _site(check, where, item, upstreams, certificates, defaults):
     site["allow"] = check.addresses(where, "allow", item.get("allow"))
     site["deny"] = check.addresses(where, "deny", item.get("deny"))
     site["basic_auth"] = _basic_auth(check, where, item.get("basic_auth"))
-    site["raw"] = check.strings(where, "raw", item.get("raw"))
+    site["raw_nginx"] = _raw_nginx(check, where, "", item)
     return site
+
+
+def _raw_nginx(check, where, at, item):
+    """nginx directives given as text: ``raw_nginx``, or ``raw`` (its older, nginx-only name)."""
+    if item.get("raw_nginx") and item.get("raw"):
+        check.line(where, f"{at}raw and {at}raw_nginx are the same setting; give only raw_nginx")
+        return []
+    key = "raw" if item.get("raw") else "raw_nginx"
+    return check.strings(where, f"{at}{key}", item.get(key))
 
 
 def site_model(
@@ -486,17 +609,19 @@ def site_model(
     upstreams_var="upstreams",
     defaults=None,
 ):
-    """Validate and normalise sites and upstreams; see DOCUMENTATION."""
+    """Validate and normalise sites and upstreams (see the module's documentation)."""
+    check = _SiteChecker()
     if not isinstance(sites, list):
-        raise AnsibleFilterError(f"site_model: {sites_var} must be a list of sites")
+        check.line(sites_var, "must be a list of sites")
+        sites = []
     upstreams = [] if upstreams is None else upstreams
     if not isinstance(upstreams, list):
-        raise AnsibleFilterError(f"site_model: {upstreams_var} must be a list of upstreams")
+        check.line(upstreams_var, "must be a list of upstreams")
+        upstreams = []
     certificates = list(certificates or [])
     groups = groups or {}
     hostvars = hostvars or {}
     defaults = dict(SITE_DEFAULTS, **(defaults or {}))
-    check = _SiteChecker()
 
     model_upstreams = {}
     for index, item in enumerate(upstreams):
@@ -543,3 +668,103 @@ def site_model(
         ),
         "errors": check.errors,
     }
+
+
+def _site_features(site):
+    """(feature, key, value) for everything a site uses."""
+    used = []
+    if site["root"] is not None:
+        used.append(("static", "root", site["root"]))
+    if site["upstream"] is not None:
+        used.append(("proxy", "upstream", site["upstream"]))
+    tls = site["tls"]
+    if tls is not None:
+        used.append(("tls", "tls.certificate", tls["certificate"]))
+        used.append(("http2", "tls.certificate", tls["certificate"]))
+        if tls["redirect"]:
+            used.append(("tls_redirect", "tls.redirect", True))
+        if tls["hsts"]:
+            used.append(("hsts", "tls.hsts", tls["hsts"]))
+    for index, location in enumerate(site["locations"]):
+        at = f"locations[{index}]"
+        kind = location["kind"]
+        if kind in ("static", "root", "alias"):
+            used.append(("static", f"{at}.path", location["path"]))
+        elif kind == "proxy":
+            used.append(("proxy", f"{at}.proxy", location["proxy"]))
+        elif kind == "return":
+            used.append(("return", f"{at}.return", location["return"]))
+        if location["proxy_path"]:
+            used.append(("proxy_path", f"{at}.proxy_path", location["proxy_path"]))
+        if location["websocket"]:
+            used.append(("websocket", f"{at}.websocket", True))
+        if location["match"] in ("regex", "iregex"):
+            used.append(("regex_locations", f"{at}.match", location["match"]))
+        if location["headers"]:
+            used.append(("headers", f"{at}.headers", sorted(location["headers"])))
+        if location["raw_nginx"]:
+            used.append(("raw_nginx", f"{at}.raw_nginx", location["raw_nginx"]))
+    if site["redirects"]:
+        used.append(("redirects", "redirects", [r["from"] for r in site["redirects"]]))
+    custom = sorted(name for name in site["headers"] if SECURITY_HEADERS.get(name) != site["headers"][name])
+    if custom:
+        used.append(("headers", "headers", custom))
+    if any(SECURITY_HEADERS.get(name) == value for name, value in site["headers"].items()):
+        used.append(("security_headers", "security_headers", True))
+    if site["rate_limit"]:
+        used.append(("rate_limit", "rate_limit.rate", site["rate_limit"]["rate"]))
+    if site["allow"] or site["deny"]:
+        used.append(("access_control", "allow" if site["allow"] else "deny", site["allow"] or site["deny"]))
+    if site["basic_auth"]:
+        used.append(("basic_auth", "basic_auth.realm", site["basic_auth"]["realm"]))
+    if site["raw_nginx"]:
+        used.append(("raw_nginx", "raw_nginx", site["raw_nginx"]))
+    return used
+
+
+def _upstream_features(upstream):
+    used = [("upstreams", "servers", [s["address"] for s in upstream["servers"]])]
+    used.append((f"method_{upstream['method']}", "method", upstream["method"]))
+    if upstream["hash_key"] and upstream["hash_key"]["on"] == "nginx":
+        used.append(("raw_nginx", "hash_key", upstream["hash_key"]["text"]))
+    if any(server["backup"] for server in upstream["servers"]):
+        used.append(("backup_servers", "servers[].backup", True))
+    if any(server["max_fails"] for server in upstream["servers"]):
+        used.append(("passive_health", "max_fails", upstream["max_fails"]))
+    if upstream["next_upstream"] and upstream["next_upstream"] != ["off"]:
+        used.append(("retries", "next_upstream", upstream["next_upstream"]))
+    if upstream["health_check"] is not None:
+        used.append(("active_health_check", "health_check", upstream["health_check"]))
+    return used
+
+
+def features_used(model):
+    """[(where, feature, key, value)] of a validated model, sites first, then upstreams."""
+    used = []
+    for site in model["sites"]:
+        used.extend((site["where"], feature, key, value) for feature, key, value in _site_features(site))
+    for upstream in model["upstreams"]:
+        used.extend(
+            (upstream["where"], feature, key, value) for feature, key, value in _upstream_features(upstream)
+        )
+    return used
+
+
+def unrendered(model, renders, role):
+    """The problems of a validated model that uses features the server role ``role`` does not
+    render (``renders``: the features it does), one per site or upstream and feature::
+
+        nginx_upstreams[0] (app): health_check {'path': '/'} is not rendered by
+        groundwork.server.nginx (feature active_health_check; it renders: static, proxy, ...)
+    """
+    problems, seen = [], set()
+    listed = ", ".join(feature for feature in FEATURES if feature in renders)
+    for where, feature, key, value in features_used(model):
+        if feature in renders or (where, feature) in seen:
+            continue
+        seen.add((where, feature))
+        problems.append(
+            f"{where}: {key} {quote(value)} is not rendered by {role}"
+            f" (feature {feature}; it renders: {listed})"
+        )
+    return problems

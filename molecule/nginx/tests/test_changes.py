@@ -59,6 +59,11 @@ CASES = {
         with_site(1, server_name=["admin.test"]),
         "server_name",
     ),
+    "active health checks (a feature nginx does not render)": (
+        with_upstream(0, health_check={"path": "/"}),
+        "nginx_upstreams[0] (app): health_check {'path': '/', 'interval': '10s', 'status': 200}"
+        " is not rendered by groundwork.server.nginx (feature active_health_check; it renders: static,",
+    ),
     "unknown group in an upstream": (
         with_upstream(0, servers=[{"group": "nosuchgroup", "port": 8000}]),
         "nginx_upstreams[0] (app): servers[0].group 'nosuchgroup' is not a group of the inventory",

@@ -21,7 +21,7 @@ def test_edited_files_modes_and_leftovers_are_put_back(host, tmp_path):
     rc, output = run_playbook(site_variables(), tmp_path)
     assert rc == 0, output
     assert recap_changed(output) > 0, output
-    assert "Show what differs" in output
+    assert "Show the plan" in output
     assert snapshot(host)["files"] == before
     assert host.file("/etc/nginx/nginx.conf").mode == 0o644
     assert not host.file("/etc/nginx/conf.d/leftover.conf").exists

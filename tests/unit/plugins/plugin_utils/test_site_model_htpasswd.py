@@ -1,14 +1,13 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests for the groundwork.server.site_htpasswd filter plugin."""
+"""Unit tests for the basic-auth password hashes (plugin_utils/_site_htpasswd.py)."""
 
 from __future__ import annotations
 
 import pytest
-from ansible.errors import AnsibleFilterError
-from ansible_collections.groundwork.server.plugins.filter import site_htpasswd as plugin
 from ansible_collections.groundwork.server.plugins.plugin_utils._site_htpasswd import (
+    htpasswd_file,
     sha512_crypt,
     site_htpasswd,
 )
@@ -62,7 +61,7 @@ def test_same_seed_gives_the_same_hash_and_other_seeds_other_salts():
 
 @pytest.mark.parametrize(("password", "seed"), [("", "seed"), (None, "seed"), ("pw", ""), ("pw", None)])
 def test_bad_arguments(password, seed):
-    with pytest.raises(AnsibleFilterError):
+    with pytest.raises(ValueError):
         site_htpasswd(password, seed)
 
 
@@ -72,5 +71,10 @@ def test_bad_salt_or_rounds(salt, rounds):
         sha512_crypt("pw", salt, rounds)
 
 
-def test_plugin_exports_the_filter():
-    assert list(plugin.FilterModule().filters()) == ["site_htpasswd"]
+def test_a_file_has_one_line_per_user_salted_by_host_site_and_user():
+    users = [{"name": "ops", "password": "pw"}, {"name": "dev", "password": "pw"}]
+    content = htpasswd_file(users, "lb1:admin")
+    assert (
+        content == f"ops:{site_htpasswd('pw', 'lb1:admin:ops')}\ndev:{site_htpasswd('pw', 'lb1:admin:dev')}\n"
+    )
+    assert "pw\n" not in content

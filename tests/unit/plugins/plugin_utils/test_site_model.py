@@ -1,16 +1,20 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests for the groundwork.server.site_model filter plugin."""
+"""Unit tests for the site model of the web-server roles (plugin_utils/_site_model.py)."""
 
 from __future__ import annotations
 
 import copy
 
 import pytest
-from ansible.errors import AnsibleFilterError
-from ansible_collections.groundwork.server.plugins.filter import site_model as plugin
-from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import is_hostname, site_model
+from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import (
+    FEATURES,
+    features_used,
+    is_hostname,
+    site_model,
+    unrendered,
+)
 
 UPSTREAMS = [
     {"name": "app", "servers": [{"group": "appservers", "port": 8000}]},
@@ -87,9 +91,9 @@ def test_group_servers_expand_to_the_hosts_addresses():
         "max_fails": 3,
         "fail_timeout": "10s",
     }
-    assert api["method"] == "least_conn"
+    assert api["method"] == "least_connections"  # nginx's name is an alias
     assert api["servers"][0]["weight"] == 3
-    assert app["next_upstream"] == ["error", "timeout", "http_502", "http_503", "http_504"]
+    assert app["next_upstream"] == ["error", "timeout", "502", "503", "504"]
     assert app["next_upstream_tries"] == 2
 
 
@@ -289,7 +293,7 @@ P1 = "nginx_sites[1] (static): "
             with_upstream(
                 1, method="ip_hash", servers=[{"address": "a:1"}, {"address": "b:1", "backup": True}]
             ),
-            "nginx_upstreams[1] (api): servers with backup: true cannot be used with method 'ip_hash'",
+            "nginx_upstreams[1] (api): servers with backup: true cannot be used with method 'client_address'",
         ),
         (
             None,
@@ -355,11 +359,196 @@ def test_is_hostname(name, wildcard, expected):
     assert is_hostname(name, wildcard=wildcard) is expected
 
 
-@pytest.mark.parametrize(("sites", "upstreams"), [(None, []), ({}, []), ([], {})])
-def test_bad_arguments(sites, upstreams):
-    with pytest.raises(AnsibleFilterError):
-        site_model(sites, upstreams=upstreams)
+@pytest.mark.parametrize(
+    ("sites", "upstreams", "expected"),
+    [
+        (None, [], "nginx_sites: must be a list of sites"),
+        ({}, [], "nginx_sites: must be a list of sites"),
+        ([], {}, "nginx_upstreams: must be a list of upstreams"),
+    ],
+)
+def test_bad_arguments(sites, upstreams, expected):
+    result = site_model(sites, upstreams=upstreams, sites_var="nginx_sites", upstreams_var="nginx_upstreams")
+    assert result["errors"] == [expected]
 
 
-def test_plugin_exports_the_filter():
-    assert list(plugin.FilterModule().filters()) == ["site_model"]
+# --- HTTP's vocabulary, with nginx's names as aliases -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        ("round_robin", "round_robin"),
+        ("least_connections", "least_connections"),
+        ("least_conn", "least_connections"),
+        ("client_address", "client_address"),
+        ("ip_hash", "client_address"),
+    ],
+)
+def test_balancing_methods_and_their_aliases(method, expected):
+    result = model(upstreams=with_upstream(1, method=method))
+    assert result["errors"] == []
+    assert result["upstreams"][1]["method"] == expected
+
+
+def test_an_unknown_method_names_the_methods_and_the_aliases():
+    errors = model(upstreams=with_upstream(1, method="random"))["errors"]
+    assert errors == [
+        "nginx_upstreams[1] (api): method 'random' is not a balancing method (expected one of round_robin,"
+        " least_connections, client_address, hash; least_conn and ip_hash are accepted as aliases)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("conditions", "expected"),
+    [
+        (["error", "timeout", "502"], ["error", "timeout", "502"]),
+        (["error", "http_502", "http_504"], ["error", "502", "504"]),
+        ([503, "non_idempotent"], ["503", "non_idempotent"]),
+        ("off", ["off"]),
+    ],
+)
+def test_retry_conditions_in_http_terms(conditions, expected):
+    result = model(upstreams=with_upstream(1, next_upstream=conditions))
+    assert result["errors"] == []
+    assert result["upstreams"][1]["next_upstream"] == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("uri", {"on": "uri"}),
+        ("client_address", {"on": "client_address"}),
+        ("header:X-Tenant", {"on": "header", "name": "X-Tenant"}),
+        ("cookie:session_id", {"on": "cookie", "name": "session_id"}),
+        ("query:user", {"on": "query", "name": "user"}),
+        ("$request_uri", {"on": "nginx", "text": "$request_uri"}),  # the older, nginx-only form
+        ("$host$request_uri", {"on": "nginx", "text": "$host$request_uri"}),
+    ],
+)
+def test_hash_keys_in_http_terms(key, expected):
+    result = model(upstreams=with_upstream(1, method="hash", hash_key=key))
+    assert result["errors"] == []
+    assert result["upstreams"][1]["hash_key"] == expected
+
+
+@pytest.mark.parametrize("key", ["request uri", "header:", "cookie:a-b", "body:x", "plain", 5])
+def test_bad_hash_keys(key):
+    errors = model(upstreams=with_upstream(1, method="hash", hash_key=key))["errors"]
+    assert errors == [
+        f"nginx_upstreams[1] (api): hash_key {key!r} is not valid (expected uri, client_address,"
+        " header:<name>, cookie:<name> or query:<name>;"
+        " or nginx variables such as '$request_uri' (nginx only))"
+    ]
+
+
+def test_nginx_variables_as_hash_key_are_nginx_only():
+    result = model(upstreams=with_upstream(1, method="hash", hash_key="$remote_addr"))
+    used = [(f, key, value) for where, f, key, value in features_used(result) if where.endswith("(api)")]
+    assert ("raw_nginx", "hash_key", "$remote_addr") in used
+    result = model(upstreams=with_upstream(1, method="hash", hash_key="uri"))
+    assert "raw_nginx" not in {f for _where, f, _key, _value in features_used(result)}
+
+
+@pytest.mark.parametrize("key", ["raw", "raw_nginx"])
+def test_raw_nginx_directives_and_the_older_key(key):
+    sites = with_site(1, **{key: ["expires 1h;"]}, locations=[{"path": "/x/", key: ["gzip off;"]}])
+    result = model(sites)
+    assert result["errors"] == []
+    static = result["sites"][1]
+    assert static["raw_nginx"] == ["expires 1h;"]
+    assert static["locations"][0]["raw_nginx"] == ["gzip off;"]
+
+
+def test_raw_and_raw_nginx_together_are_refused():
+    errors = model(with_site(1, raw=["a;"], raw_nginx=["b;"]))["errors"]
+    assert errors == [P1 + "raw and raw_nginx are the same setting; give only raw_nginx"]
+
+
+def test_health_check_is_validated():
+    result = model(upstreams=with_upstream(0, health_check={"path": "/health"}))
+    assert result["errors"] == []
+    assert result["upstreams"][0]["health_check"] == {"path": "/health", "interval": "10s", "status": 200}
+    errors = model(upstreams=with_upstream(0, health_check={"path": "health", "every": 1}))["errors"]
+    assert errors == [
+        "nginx_upstreams[0] (app): health_check {'path': 'health', 'every': 1} has unknown keys ['every']"
+        " (allowed: path, interval, status)",
+        "nginx_upstreams[0] (app): health_check.path 'health' is not valid"
+        " (expected a path starting with '/')",
+    ]
+
+
+# --- features: what a model asks of a web server ---------------------------------------
+
+
+def test_features_of_the_example_model():
+    used = {(where, feature) for where, feature, _key, _value in features_used(model())}
+    assert used == {
+        ("nginx_sites[0] (shop)", "proxy"),
+        ("nginx_sites[0] (shop)", "tls"),
+        ("nginx_sites[0] (shop)", "tls_redirect"),
+        ("nginx_sites[0] (shop)", "http2"),
+        ("nginx_sites[0] (shop)", "hsts"),
+        ("nginx_sites[0] (shop)", "proxy_path"),
+        ("nginx_sites[0] (shop)", "security_headers"),
+        ("nginx_sites[1] (static)", "static"),
+        ("nginx_sites[1] (static)", "security_headers"),
+        ("nginx_upstreams[0] (app)", "upstreams"),
+        ("nginx_upstreams[0] (app)", "method_round_robin"),
+        ("nginx_upstreams[0] (app)", "passive_health"),
+        ("nginx_upstreams[0] (app)", "retries"),
+        ("nginx_upstreams[1] (api)", "upstreams"),
+        ("nginx_upstreams[1] (api)", "method_least_connections"),
+        ("nginx_upstreams[1] (api)", "passive_health"),
+        ("nginx_upstreams[1] (api)", "retries"),
+    }
+    assert all(feature in FEATURES for _where, feature, _key, _value in features_used(model()))
+
+
+@pytest.mark.parametrize(
+    ("sites", "upstreams", "feature"),
+    [
+        (None, with_upstream(0, health_check={"path": "/health"}), "active_health_check"),
+        (None, with_upstream(1, method="ip_hash"), "method_client_address"),
+        (None, with_upstream(1, method="hash", hash_key="$request_uri"), "method_hash"),
+        (
+            None,
+            with_upstream(1, servers=[{"address": "a:1"}, {"address": "b:1", "backup": True}]),
+            "backup_servers",
+        ),
+        (with_site(1, raw=["expires 1h;"]), None, "raw_nginx"),
+        (with_site(1, locations=[{"path": "/ws", "proxy": "app", "websocket": True}]), None, "websocket"),
+        (with_site(1, locations=[{"path": "\\.php$", "match": "regex"}]), None, "regex_locations"),
+        (with_site(1, redirects=[{"from": "/a", "to": "/b"}]), None, "redirects"),
+        (with_site(1, headers={"X-A": "1"}), None, "headers"),
+        (with_site(1, rate_limit={"rate": "5r/s"}), None, "rate_limit"),
+        (with_site(1, allow=["10.0.0.0/8"]), None, "access_control"),
+        (with_site(1, basic_auth={"users": [{"name": "a", "password": "pw"}]}), None, "basic_auth"),
+        (with_site(1, locations=[{"path": "/s", "return": {"code": 204}}]), None, "return"),
+    ],
+)
+def test_each_feature_is_found(sites, upstreams, feature):
+    result = model(sites, upstreams)
+    assert result["errors"] == []
+    assert feature in {f for _where, f, _key, _value in features_used(result)}
+
+
+def test_a_server_refuses_the_features_it_does_not_render():
+    result = model(upstreams=with_upstream(0, health_check={"path": "/health"}))
+    renders = set(FEATURES) - {"active_health_check", "raw_nginx"}
+    problems = unrendered(result, renders, "groundwork.server.example")
+    listed = ", ".join(f for f in FEATURES if f in renders)
+    assert problems == [
+        "nginx_upstreams[0] (app): health_check {'path': '/health', 'interval': '10s', 'status': 200}"
+        f" is not rendered by groundwork.server.example (feature active_health_check; it renders: {listed})"
+    ]
+    assert unrendered(model(), renders, "groundwork.server.example") == []
+
+
+def test_a_feature_is_reported_once_per_site():
+    sites = with_site(1, raw=["a;"], locations=[{"path": "/x/", "raw": ["b;"]}])
+    problems = unrendered(model(sites), set(FEATURES) - {"raw_nginx"}, "groundwork.server.apache")
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        P1 + "locations[0].raw_nginx ['b;'] is not rendered by groundwork.server.apache"
+    )

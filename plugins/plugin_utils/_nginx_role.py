@@ -1,0 +1,134 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The decision of groundwork.server.nginx (run by the action groundwork.server.role_plan):
+validate the sites, upstreams and settings, ask the host for what the configuration
+depends on, and plan the changes. The pure functions are in _nginx_plan.py.
+
+Import inside the collection as
+    from ansible_collections.groundwork.server.plugins.plugin_utils import _nginx_role
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
+from ansible_collections.groundwork.server.plugins.plugin_utils import _nginx_plan as nginx
+from ansible_collections.groundwork.server.plugins.plugin_utils._plan import Plan, release_problem
+from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import site_model, unrendered
+
+# The features of the site model (plugin_utils/_site_model.py FEATURES) this role renders.
+# Not rendered: active_health_check (open-source nginx has no active health checks).
+FEATURES = frozenset(
+    {
+        "static",
+        "proxy",
+        "proxy_path",
+        "upstreams",
+        "method_round_robin",
+        "method_least_connections",
+        "method_client_address",
+        "method_hash",
+        "backup_servers",
+        "passive_health",
+        "retries",
+        "websocket",
+        "return",
+        "redirects",
+        "headers",
+        "security_headers",
+        "tls",
+        "tls_redirect",
+        "hsts",
+        "http2",
+        "rate_limit",
+        "access_control",
+        "basic_auth",
+        "regex_locations",
+        "raw_nginx",
+    }
+)
+SETTINGS = (
+    "nginx_worker_connections",
+    "nginx_keepalive_timeout",
+    "nginx_keepalive_requests",
+    "nginx_client_max_body_size",
+    "nginx_gzip_level",
+    "nginx_access_log_buffer",
+    "nginx_access_log_flush",
+    "nginx_ssl_session_cache_size",
+    "nginx_acme_webroot",
+    "nginx_resolvers",
+    "nginx_hsts_max_age",
+    "nginx_security_headers",
+    "nginx_packages",
+)
+
+
+def validate(inputs, context):
+    """The site model, checked against the inventory, the certificates and the features
+    nginx renders, and the global settings."""
+    settings = {name: inputs[name] for name in SETTINGS}
+    model = site_model(
+        inputs["nginx_sites"],
+        upstreams=inputs["nginx_upstreams"],
+        certificates=inputs["nginx_certificates"],
+        groups=context.groups,
+        hostvars=context.hostvars,
+        sites_var="nginx_sites",
+        upstreams_var="nginx_upstreams",
+        defaults={
+            "client_max_body_size": settings["nginx_client_max_body_size"],
+            "hsts_max_age": settings["nginx_hsts_max_age"],
+            "security_headers": settings["nginx_security_headers"],
+        },
+    )
+    problems = list(model.pop("errors"))
+    problems += nginx.setting_problems(settings)
+    if not problems:
+        problems += unrendered(model, FEATURES, nginx.ROLE)
+    settings["nginx_packages"] = list(settings["nginx_packages"] or [])
+    model["settings"] = settings
+    return model, problems
+
+
+def request(model, context):
+    return {
+        "files": nginx.paths(model),
+        "dirs": list(nginx.OWNED_DIRS),
+        "packages": nginx.package_names(nginx.packages(model)),
+        "units": [nginx.UNIT],
+        "probe": {
+            "names": model["certificates"],
+            "certificate_dir": contracts.CERTIFICATE_DIR,
+            "hook_dir": contracts.HOOK_DIR,
+            "consumer": nginx.CONSUMER,
+            "placeholder": contracts.PLACEHOLDER,
+            "acme_specs_dir": contracts.ACME_SPECS_DIR,
+            "renew_unit": contracts.RENEW_SERVICE,
+            "pid_file": nginx.PID_FILE,
+        },
+    }
+
+
+def plan(model, inspection, context):
+    result = Plan()
+    problem = release_problem("nginx", inspection["os"])
+    if problem:
+        result.problems.append(problem)
+        return result
+    probe = inspection.get("probe") or {}
+    values = dict(nginx.constants(), **nginx.tuning(model, probe, inspection["os"]))
+    rendered = json.loads(context.render("files.j2", __nginx_model=model, __nginx=values))
+    specs = nginx.file_specs(
+        model,
+        rendered,
+        context.read_file("ffdhe2048.pem").rstrip() + "\n",
+        context.host,
+        probe.get("hooks") or [],
+    )
+    result.extend(nginx.changes(model, specs, inspection))
+    result.data.update(nginx.apply_data(model, specs, inspection, context.check_mode))
+    result.secret = any(site["basic_auth"] for site in model["sites"])
+    return result
