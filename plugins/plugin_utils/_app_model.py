@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The logic of the app_model filter (plugins/filter/app_model.py documents it).
+"""The validation of groundwork.server.app's input and its environment file (used by
+plugins/plugin_utils/_app_role.py). Never raises for bad input: every problem is one line
+that names the variable, the value and what is allowed.
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._app_model import app_model

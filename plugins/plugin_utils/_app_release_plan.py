@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The logic of the app_release_plan filter (plugins/filter/app_release_plan.py documents it).
+"""Which release of groundwork.server.app goes live and which release directories go (used
+by plugins/plugin_utils/_app_role.py).
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._app_release_plan import app_release_plan

@@ -57,17 +57,3 @@ def test_the_firewall_report_finds_ssh_connection_of_the_session(monkeypatch, tm
     monkeypatch.setenv("SSH_CONNECTION", "192.0.2.10 50000 192.0.2.20 22")
     info = inspect("firewall", [json.dumps(args)])
     assert parse_report(info["report"])["controller"] == "192.0.2.10"
-
-
-def test_the_app_inspection_of_a_host_without_the_app(tmp_path):
-    args = {
-        "app_dir": str(tmp_path / "srv" / "demo"),
-        "unit": "groundwork-test-none.service",
-        "user": "nobody-x",
-        "group": "nogroup-x",
-        "packages": ["python3-apt"],
-    }
-    info = inspect("app", [json.dumps(args)])
-    assert info["current"] is None and info["releases"] == [] and info["history"] == []
-    assert info["account"] == {"user": None, "group": False}
-    assert info["active"] is False

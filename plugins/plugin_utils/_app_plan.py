@@ -1,0 +1,255 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The pure part of groundwork.server.app's plan: the paths, the packages, whether the
+application is Python, the service's command line, the files the role writes, and the
+changes a run makes (with the release plan of plugin_utils/_app_release_plan.py).
+
+Import inside the collection as
+    from ansible_collections.groundwork.server.plugins.plugin_utils import _app_plan
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
+    Change,
+    file_changes,
+    package_changes,
+    unit_changes,
+)
+
+RELEASE_ENV = ".groundwork-release.env"
+SHELL = "/usr/sbin/nologin"
+# python3-apt: the apt module needs it (also for check mode).
+BASE_PACKAGES = ("python3-apt",)
+VENV_PACKAGE = "python3-venv"
+
+
+def paths(name, base_dir, version):
+    """Where everything of the application lives."""
+    app_dir = f"{base_dir.rstrip('/')}/{name}"
+    conf_dir = f"/etc/{name}"
+    unit = f"{name}.service"
+    return {
+        "app_dir": app_dir,
+        "releases_dir": f"{app_dir}/releases",
+        "current": f"{app_dir}/current",
+        "history": f"{app_dir}/history",
+        "conf_dir": conf_dir,
+        "env_file": f"{conf_dir}/env",
+        "unit": unit,
+        "unit_file": f"/etc/systemd/system/{unit}",
+        "release_dir": f"{app_dir}/releases/{version}",
+        "release_env": RELEASE_ENV,
+    }
+
+
+def _unique(names):
+    return list(dict.fromkeys(names))
+
+
+def packages(is_python, extra):
+    """The packages the role installs."""
+    return _unique([*BASE_PACKAGES, *([VENV_PACKAGE] if is_python else []), *extra])
+
+
+def inspected_packages(extra):
+    """The packages the inspection reads: every one the role may need."""
+    return _unique([*BASE_PACKAGES, VENV_PACKAGE, *extra])
+
+
+def is_python(python, rollback, target, venvs, has_requirements):
+    """app_python decides when set; on a rollback the release is Python when it has a
+    virtualenv; otherwise when the source has a requirements file."""
+    if python is not None:
+        return bool(python)
+    if rollback:
+        return target in (venvs or [])
+    return bool(has_requirements)
+
+
+def exec_line(command, current, python):
+    """ExecStart: a bare first word is the virtualenv's program for a Python app (python3,
+    gunicorn), a relative path is inside the release, an absolute one stays."""
+    argv0 = command.split()[0]
+    rest = command.strip()[len(argv0) :]
+    if argv0.startswith("/"):
+        program = argv0
+    elif "/" in argv0:
+        program = f"{current}/{argv0}"
+    elif python:
+        program = f"{current}/.venv/bin/{argv0}"
+    else:
+        program = argv0
+    return program + rest
+
+
+def venv_marker(requirements_sum):
+    """The marker of a built virtualenv; its name carries the requirements' checksum, so
+    changed requirements build the virtualenv again."""
+    return f".groundwork-ready-{requirements_sum}"
+
+
+def history_content(history):
+    return "".join(f"{name}\n" for name in history)
+
+
+def release_env_content(version):
+    """Read by the unit through ``current``: the version follows the running release."""
+    return f'APP_VERSION="{version}"\n'
+
+
+def file_specs(where, group, manifest, version, rollback, env_content, unit_content, history):
+    """The files and directories as the applying tasks leave them (``current`` is the
+    release change, not a file)."""
+    specs = [
+        {"path": where[key], "state": "directory", "owner": "root", "group": group, "mode": "0750"}
+        for key in ("app_dir", "releases_dir", "conf_dir")
+    ]
+    if not rollback:
+        release = where["release_dir"]
+        specs.append({"path": release, "state": "directory", "owner": "root", "group": group, "mode": "0750"})
+        for name, entry in (manifest or {}).items():
+            if entry["state"] == "directory":
+                specs.append(
+                    {
+                        "path": f"{release}/{name}",
+                        "state": "directory",
+                        "owner": "root",
+                        "group": group,
+                        "mode": "0750",
+                    }
+                )
+            else:
+                specs.append(
+                    {
+                        "path": f"{release}/{name}",
+                        "sha256": entry["sha256"],
+                        "owner": "root",
+                        "group": group,
+                        "mode": entry["mode"],
+                    }
+                )
+        specs.append(
+            {
+                "path": f"{release}/{where['release_env']}",
+                "content": release_env_content(version),
+                "owner": "root",
+                "group": group,
+                "mode": "0640",
+            }
+        )
+    specs.append(
+        {"path": where["env_file"], "content": env_content, "owner": "root", "group": group, "mode": "0600"}
+    )
+    specs.append(
+        {
+            "path": where["unit_file"],
+            "content": unit_content,
+            "owner": "root",
+            "group": "root",
+            "mode": "0644",
+        }
+    )
+    specs.append(
+        {
+            "path": where["history"],
+            "content": history_content(history),
+            "owner": "root",
+            "group": "root",
+            "mode": "0644",
+        }
+    )
+    return specs
+
+
+def inspected_files(where, manifest, rollback, marker):
+    """The paths the inspection reads (digests and attributes)."""
+    files = [
+        where[key]
+        for key in ("app_dir", "releases_dir", "conf_dir", "current", "env_file", "unit_file", "history")
+    ]
+    if not rollback:
+        release = where["release_dir"]
+        files += [release, f"{release}/{where['release_env']}", f"{release}/.venv/{marker}"]
+        files += [f"{release}/{name}" for name in manifest or {}]
+    return files
+
+
+def account_changes(user, group, home, comment, found):
+    """The group and the user as the role creates them (no login, home the app directory)."""
+    found = found or {}
+    changes = []
+    if not found.get("group"):
+        changes.append(Change("account", f"group {group}", "does not exist"))
+    info = found.get("user")
+    wanted = {"group": group, "shell": SHELL, "home": home, "comment": comment}
+    if info is None:
+        changes.append(Change("account", f"user {user}", "does not exist"))
+    else:
+        differ = [key for key, value in wanted.items() if info.get(key) != value]
+        if differ:
+            changes.append(Change("account", f"user {user}", f"{', '.join(differ)} differs"))
+    return changes
+
+
+def release_change(target, current):
+    if target == current:
+        return []
+    live = f"release {json.dumps(current)} is live" if current else "no release is live"
+    return [Change("release", target, f"switch current to it ({live})")]
+
+
+def prune_changes(releases_dir, remove):
+    return [Change("prune", f"{releases_dir}/{name}", "beyond app_releases_kept") for name in remove]
+
+
+def restore_messages(name, unit, target, current):
+    """What the play says when release ``target`` fails its health check: the previous
+    release (the live one, unless it is the target) comes back."""
+    previous = current if current != target else None
+    if previous is None and target == current:
+        alone = "It was already the live release; the service keeps running on it with the new configuration."
+    else:
+        alone = f"There is no previous release to return to: {unit} is stopped."
+    shown = json.dumps(previous)
+    return {
+        "previous": previous,
+        "headline": f"Release {json.dumps(target)} of {name} is unhealthy",
+        "alone": alone,
+        "restored": f"Restored: current points to release {shown} again, which passed its health check.",
+        "unhealthy": f"current points to release {shown} again, but it failed its health check too",
+    }
+
+
+def changes(
+    wanted_packages, package_states, account, specs, files, venv_missing, release, unit, unit_state, prune
+):
+    """Every change of a run, in the order the applying tasks make them."""
+    return [
+        *package_changes(wanted_packages, package_states),
+        *account,
+        *file_changes(specs, files),
+        *venv_missing,
+        *release,
+        *unit_changes(unit, unit_state),
+        *prune,
+    ]
+
+
+def restart(found, where, target, version, current, unit_state):
+    """Whether the service restarts: another release goes live, the live release's files,
+    the environment file or the unit change, or it is not running."""
+    release = where["release_dir"] + "/"
+    for change in found:
+        if change.kind == "release":
+            return True
+        if change.kind == "file" and change.target in (where["env_file"], where["unit_file"]):
+            return True
+        if target == version and (
+            (change.kind == "file" and change.target.startswith(release)) or change.kind == "virtualenv"
+        ):
+            return True
+    return target != current or (unit_state or {}).get("active") != "active"
