@@ -25,7 +25,6 @@ import tempfile
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible_collections.groundwork.server.plugins.lookup.tree_manifest import manifest as tree_manifest
 from ansible_collections.groundwork.server.plugins.plugin_utils import _app_plan
 from ansible_collections.groundwork.server.plugins.plugin_utils._app_model import app_model
 from ansible_collections.groundwork.server.plugins.plugin_utils._app_release_plan import app_release_plan
@@ -34,6 +33,9 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Plan,
     missing_packages,
     release_problem,
+)
+from ansible_collections.groundwork.server.plugins.plugin_utils._tree_manifest import (
+    manifest as tree_manifest,
 )
 
 CACHE = os.path.join("~", ".cache", "groundwork", "app")

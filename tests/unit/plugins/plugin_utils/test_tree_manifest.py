@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from ansible.errors import AnsibleLookupError
-from ansible_collections.groundwork.server.plugins.lookup.tree_manifest import LookupModule, manifest
+from ansible.errors import AnsibleError
+from ansible_collections.groundwork.server.plugins.plugin_utils._tree_manifest import manifest
 
 
 def test_files_directories_modes_and_digests(tmp_path):
@@ -46,13 +46,5 @@ def test_links_are_followed_like_copy_does(tmp_path):
 
 
 def test_not_a_directory(tmp_path):
-    with pytest.raises(AnsibleLookupError, match="is not a directory on the controller"):
+    with pytest.raises(AnsibleError, match="is not a directory on the controller"):
         manifest(str(tmp_path / "missing"))
-
-
-def test_the_lookup_returns_one_manifest_per_term(tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "f").write_text("")
-    result = LookupModule().run([str(tmp_path / "a"), str(tmp_path / "b")], variables={})
-    assert result[0] == {} and list(result[1]) == ["f"]
