@@ -12,7 +12,7 @@
 Each role is a module ``plugins/plugin_utils/_<role>_role.py`` with three functions::
 
     validate(inputs, context) -> (model, [problem])   # inputs: the play's variables, templated on access
-    request(model, context) -> {"files", "dirs", "packages", "units", "probe": <args of its probe>}
+    request(model, context) -> {"files", "dirs", "packages", "units", "probe": <args of its probe>} or None
     plan(model, inspection, context) -> Plan          # context.render / context.read_file for templates
 
 ``plan`` composes pure functions (derived values, file specs, the changes), which the unit
@@ -151,7 +151,10 @@ class RoleAction(ActionBase):
             return result
         if args["step"] == "validate":
             return result
-        inspection = self.inspect(args["role"], role.request(model, context), task_vars)
+        request = role.request(model, context)
+        # None: the decision needs no new look at the host (a role whose decision spans hosts
+        # inspected them in an earlier step and gets that inspection as a plain variable).
+        inspection = None if request is None else self.inspect(args["role"], request, task_vars)
         plan = role.plan(model, inspection, context)
         if plan.problems:
             result["failed"] = True
