@@ -375,13 +375,17 @@ def flow_rules(check, var, items, groups, resolver, host, ssh_port, egress):
 
 def with_outside(reports, outside):
     """The reports by host name, plus what reading hosts outside the play returned: the
-    results of a looped task (``item`` the host; groundwork.server.host_info's ``info.report``
-    or a command's ``stdout``). A host that could not be read reports None."""
+    results of a looped task (``item`` the host; the ``report`` of groundwork.server.role_plan
+    (role firewall), groundwork.server.host_info's ``info.report`` or a command's ``stdout``).
+    A host that could not be read reports None."""
     merged = dict(reports or {})
     for result in outside or []:
         if not isinstance(result, dict) or "item" not in result:
             continue
-        if "info" in result:  # groundwork.server.host_info
+        if "report" in result or result.get("unreachable"):  # groundwork.server.role_plan
+            readable = not result.get("unreachable") and not result.get("failed")
+            text = result.get("report")
+        elif "info" in result:  # groundwork.server.host_info
             readable = not result.get("unreachable") and not result.get("failed")
             text = (result.get("info") or {}).get("report")
         else:  # a command's output
