@@ -65,9 +65,6 @@ def test_the_probe_normalizes_listings_like_the_module():
     for text in ("", "\n", "table inet x {\n\tchain c {  \n\t}\n}", "\n\ntable  \n\n", listing):
         assert probe.normalize(text) == core.normalize(text)
         assert probe.digest(probe.normalize(text)) == core.digest(core.normalize(text))
-    host = importlib.import_module(
-        "ansible_collections.groundwork.server.plugins.module_utils._nftables.host"
-    )
     assert probe.NFT_PATHS == host.NFT_PATHS
 
 
