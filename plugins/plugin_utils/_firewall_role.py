@@ -218,7 +218,8 @@ def decide(firewall, inspection, content, check_mode, confirm_timeout=60):
         # After a cut connection: wait until the rollback has surely fired, then reconnect.
         "rollback_wait": confirm_timeout - reconnect_timeout(confirm_timeout) + 3,
         "port_note": port_note(firewall),
-        "warnings": list(firewall["warnings"]),
+        # (not "warnings": Ansible takes that key of a result for its own warnings)
+        "notices": list(firewall["warnings"]),
     }
     return plan
 

@@ -250,3 +250,9 @@ def test_step_two_names_a_host_that_could_not_be_read():
         "firewall_flows[0] (app-to-db): from 'appservers': host 'app1' has no known address: it could not be"
         " inspected (unreachable?); set firewall_addresses for it in the inventory"
     ]
+
+
+def test_the_warnings_of_the_model_are_notices():
+    firewall = {"own": {"connection_port": 22}, "ssh": {"port": 22}, "warnings": ["w"]}
+    plan = role.decide(firewall, inspection(), BODY, False)
+    assert plan.data["notices"] == ["w"] and "warnings" not in plan.result()
