@@ -2,7 +2,19 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The logic of the firewall_model filter (plugins/filter/firewall_model.py documents it).
+"""The model of groundwork.server.firewall: its input validated, and the rules of one host.
+
+``firewall_model(flows, host, groups, hostvars, reports, outside, **settings)`` checks the
+flows, services, admin sources, extra rules and egress settings against the semantic rules
+an argument spec cannot express, and computes the rules of ``host``: the flows whose "to"
+groups contain it, resolved to addresses by plugin_utils/_flows.py (a host's
+``firewall_addresses``, else what it reports, with its ``ansible_host`` when that is an
+address). It never raises for bad input: every problem is one line of ``errors`` naming the
+variable, the item, the key and the value. Without ``reports`` (the first step, before any
+host is contacted) addresses are not resolved and ``needs`` lists the hosts whose reports
+the second step needs. ``outside``: the results of reading hosts outside the play
+(_flows.with_outside). The result: errors, warnings, needs, own (this host's parsed report),
+admin, controller, ssh, inbound, rules, egress, log, icmp_echo_rate, addresses.
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._firewall_model import firewall_model
