@@ -18,7 +18,7 @@ clears it, so the roles after it read the host anew.
 Each role is a module ``plugins/plugin_utils/_<role>_role.py`` with three functions::
 
     validate(inputs, context) -> (model, [problem])   # inputs: the play's variables, templated on access
-    request(model, context) -> {"files", "dirs", "packages", "units", "probe": <args of its probe>}
+    request(model, context) -> {"files", "dirs", "packages", "units", "probe": <args of its probe>} or None
     plan(model, inspection, context) -> Plan          # context.render / context.read_file for templates
     validated(model, context) -> dict                 # optional: what ``step: validate`` returns
 
@@ -309,7 +309,10 @@ class RoleAction(ActionBase):
             if validated is not None:
                 result.update(validated(model, context))
             return result
-        inspection = self.inspect(args["role"], role.request(model, context), task_vars)
+        request = role.request(model, context)
+        # None: the decision needs no new look at the host (a role whose decision spans hosts
+        # inspected them in an earlier step and gets that inspection as a plain variable).
+        inspection = None if request is None else self.inspect(args["role"], request, task_vars)
         plan = role.plan(model, inspection, context)
         if plan.problems:
             result["failed"] = True

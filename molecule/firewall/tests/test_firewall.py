@@ -5,7 +5,8 @@
 
 IPv4 only: the scenario network (molecule/_shared/create.yml) has no IPv6, since the Docker
 engine here has no IPv6 address pool. The IPv6 half of every rule is covered by the unit
-tests of the firewall_model filter and loaded by nft with the rest of the table.
+tests of the firewall model (plugin_utils/_firewall_model.py, _flows.py) and loaded by nft
+with the rest of the table.
 """
 
 from __future__ import annotations

@@ -1069,22 +1069,3 @@ def test_an_incomplete_inspection_never_says_unchanged(change):
     assert core.unchanged_by_record(TableSpec(content=BODY), NFT, observed(host))
     assert not core.unchanged_by_record(TableSpec(content=BODY), NFT, {**observed(host), **change})
     assert not core.unchanged_by_record(TableSpec(content=BODY), None, observed(host))
-
-
-def test_the_inspection_normalizes_listings_like_the_module():
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[4] / "roles" / "firewall" / "files" / "inspect.py"
-    loaded = importlib.util.spec_from_file_location("firewall_inspect", path)
-    inspect = importlib.util.module_from_spec(loaded)
-    loaded.loader.exec_module(inspect)
-    for text in ("", "\n", "table inet x {\n\tchain c {  \n\t}\n}", "\n\ntable  \n\n", listing(BODY)):
-        assert inspect.normalize(text) == core.normalize(text)
-        assert inspect.digest(inspect.normalize(text)) == core.digest(core.normalize(text))
-    assert (
-        inspect.NFT_PATHS
-        == __import__(
-            "ansible_collections.groundwork.server.plugins.module_utils._nftables.host",
-            fromlist=["NFT_PATHS"],
-        ).NFT_PATHS
-    )

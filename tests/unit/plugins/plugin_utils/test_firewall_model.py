@@ -1,7 +1,7 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests for the groundwork.server.firewall_model filter plugin."""
+"""Unit tests for the firewall role's model (plugin_utils/_firewall_model.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import copy
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.groundwork.server.plugins.filter import firewall_model as plugin
 from ansible_collections.groundwork.server.plugins.plugin_utils._firewall_model import (
     collapse,
     firewall_model,
@@ -703,7 +702,3 @@ def test_parse_network(value, network, problem):
 def test_collapse_writes_hosts_without_prefix():
     networks = [parse_network(text)[0] for text in ("10.0.0.1", "10.0.0.0/31", "::1", "2001:db8::/64")]
     assert collapse(networks) == {"v4": ["10.0.0.0/31"], "v6": ["::1", "2001:db8::/64"]}
-
-
-def test_the_filter_is_registered():
-    assert list(plugin.FilterModule().filters()) == ["firewall_model"]

@@ -1,17 +1,19 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Print what groundwork.server.firewall needs to know about the host, as JSON.
+"""What groundwork.server.firewall needs to know about the host (runs on the host, read-only).
 
-Argument: one JSON object {"table", "family", "state_dir", "persist", "unit"} (the paths
-from groundwork.server.nftables_unchanged's observed_paths). Read-only.
+``inspect(args, core)`` with args {"table", "family", "state_dir", "persist", "unit",
+"packages"} (the paths from module_utils/_nftables/core.py observed_paths) returns
+{"report": text, "table": {...}}.
 
-"report" is the text the groundwork.server.firewall_model filter reads: the management
-connection (SSH_CONNECTION, or the older SSH_CLIENT, of this process or of the login
-session it runs in: become starts this program with a fresh environment, but the
-session's processes above it still carry the variables), the source addresses of the
-default IPv4 and IPv6 routes (a UDP socket connected to a documentation address: the
-kernel picks the source, no packet is sent), and the dpkg state of the role's packages.
+"report" is the text plugin_utils/_flows.py parse_report reads (published as
+firewall_host_report): the management connection (SSH_CONNECTION, or the older
+SSH_CLIENT, of this process or of the login session it runs in: become starts the probe
+with a fresh environment, but the session's processes above it still carry the
+variables), the source addresses of the default IPv4 and IPv6 routes (a UDP socket
+connected to a documentation address: the kernel picks the source, no packet is sent),
+and the dpkg state of the role's packages.
 
 "table" is what groundwork.server.nftables_table compares (digests only): nft's listing
 of the live table, the record of the last confirmed listing, whether a change waits for
@@ -19,23 +21,11 @@ confirmation, the persisted file and the boot unit.
 """
 
 import hashlib
-import json
 import os
 import socket
-import subprocess
-import sys
 
 NFT_PATHS = ("/usr/sbin/nft", "/sbin/nft")
-PACKAGES = ("nftables", "python3-apt")
-PROBES = {"route4": (socket.AF_INET, "192.0.2.1"), "route6": (socket.AF_INET6, "2001:db8::1")}
-
-
-def run(argv):
-    try:
-        # Fixed programs by absolute path; the arguments come from the role.
-        return subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
-    except OSError:
-        return None
+ROUTES = {"route4": (socket.AF_INET, "192.0.2.1"), "route6": (socket.AF_INET6, "2001:db8::1")}
 
 
 def session_variable(name):
@@ -70,22 +60,17 @@ def route_source(family, destination):
         return None
 
 
-def package_lines():
-    done = run(
-        ["/usr/bin/dpkg-query", "--show", "--showformat=pkg=${Package} ${db:Status-Status}\\n", *PACKAGES]
-    )
-    return done.stdout.splitlines() if done else []
-
-
-def report():
+def report(core, packages):
     lines = [
         f"ssh={session_variable('SSH_CONNECTION')}",
         f"sshclient={session_variable('SSH_CLIENT')}",
     ]
-    for key, (family, destination) in PROBES.items():
+    for key, (family, destination) in ROUTES.items():
         source = route_source(family, destination)
         lines.append(f"{key}=src {source}" if source else f"{key}=")
-    return "\n".join(lines + package_lines()) + "\n"
+    states = core.packages(list(packages))
+    lines += [f"pkg={name} {state}" for name, state in states.items() if state != "not-installed"]
+    return "\n".join(lines) + "\n"
 
 
 def normalize(listing):
@@ -99,7 +84,7 @@ def digest(text):
 
 
 class Unreadable(Exception):
-    """A file exists but cannot be read (the program does not run as root)."""
+    """A file exists but cannot be read (the probe does not run as root)."""
 
 
 def read(path):
@@ -112,12 +97,12 @@ def read(path):
         raise Unreadable(path) from exc
 
 
-def table(args):
+def table(args, core):
     nft = next((path for path in NFT_PATHS if os.path.exists(path)), None)
     paths = {key: args[key] for key in ("state_dir", "persist", "unit")}
     state = {"nft": nft, "live": None, "readable": True, "paths": paths}
     if nft is not None:
-        done = run([nft, "list", "table", args["family"], args["table"]])
+        done = core.run([nft, "list", "table", args["family"], args["table"]])
         if done is not None and done.returncode == 0:
             state["live"] = digest(normalize(done.stdout))
         elif done is None or "No such file or directory" not in done.stderr:
@@ -131,15 +116,10 @@ def table(args):
         state["unit"] = digest(read(args["unit"]))
     except Unreadable:
         state["readable"] = False
-    enabled = run(["/usr/bin/systemctl", "is-enabled", os.path.basename(args["unit"])])
+    enabled = core.run(["/usr/bin/systemctl", "is-enabled", os.path.basename(args["unit"])])
     state["unit_enabled"] = enabled.stdout.strip() if enabled else ""
     return state
 
 
-def main():
-    args = json.loads(sys.argv[1])
-    json.dump({"report": report(), "table": table(args)}, sys.stdout)
-
-
-if __name__ == "__main__":
-    main()
+def inspect(args, core):
+    return {"report": report(core, args.get("packages") or ()), "table": table(args, core)}
