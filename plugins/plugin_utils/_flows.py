@@ -421,12 +421,15 @@ def _covers(ports, port):
     return False
 
 
-def sources_for(host, port, flows, groups, hostvars, reports, proto="tcp", ssh_port=22, check=None):
+def sources_for(
+    host, port, flows, groups, hostvars, reports, proto="tcp", ssh_port=22, check=None, resolver=None
+):
     """Which networks may reach ``host`` on ``port``/``proto`` by the flows: a list of
     ``{"comment", "any", "networks"}`` (one a matching rule; ``any`` for a flow from 'any',
-    networks as ipaddress networks). Problems go to ``check``."""
+    networks as ipaddress networks). Problems go to ``check``; ``resolver.needs`` lists the
+    hosts whose reports are needed when ``reports`` is None."""
     found = []
-    for item in inbound(flows, host, groups, hostvars, reports, ssh_port, check):
+    for item in inbound(flows, host, groups, hostvars, reports, ssh_port, check, resolver):
         if item["proto"] != proto or not _covers(item["ports"], port):
             continue
         found.append(

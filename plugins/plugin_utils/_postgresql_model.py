@@ -25,10 +25,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.groundwork.server.plugins.plugin_utils._firewall_model import (
-    firewall_model,
-    parse_network,
-)
+from ansible_collections.groundwork.server.plugins.plugin_utils import _flows
+from ansible_collections.groundwork.server.plugins.plugin_utils._flows import parse_network
 from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker, named_items
 
 NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -259,23 +257,27 @@ def _client_networks(check, networks, allow_any):
     return result
 
 
-def _covers(ports, port):
-    """Whether nft port syntax ('5432', '5000-6000', '{ 80, 5432 }') includes ``port``."""
-    for part in ports.strip("{} ").split(","):
-        low, _sep, high = part.strip().partition("-")
-        if low.isdigit() and int(low) <= port <= int(high or low):
-            return True
-    return False
-
-
-def _flow_networks(check, flows, port, allow_any, **resolution):
-    """Networks that flows allow to reach ``port``, resolved by firewall_model."""
-    model = firewall_model(flows if flows is not None else [], **resolution)
-    check.errors.extend(model["errors"])
+def _flow_networks(check, flows, port, allow_any, host, groups, hostvars, reports, outside):
+    """Networks that flows allow to reach ``port`` (the flows contract, plugin_utils/_flows.py),
+    and the hosts whose addresses are still needed (when ``reports`` is None)."""
+    if reports is not None:
+        reports = _flows.with_outside(reports, outside)
+    resolver = _flows.Resolver(hostvars or {}, reports)
+    flow_check = Checker()
+    found = _flows.sources_for(
+        host,
+        port,
+        flows if flows is not None else [],
+        groups or {},
+        hostvars,
+        reports,
+        check=flow_check,
+        resolver=resolver,
+    )
+    check.errors.extend(flow_check.errors)
+    check.warnings.extend(w for w in flow_check.warnings if w.startswith("firewall_flows"))
     networks = []
-    for rule in model["inbound"]:
-        if rule["proto"] != "tcp" or not _covers(rule["ports"], port):
-            continue
+    for rule in found:
         if rule["any"]:
             if not allow_any:
                 check.line(
@@ -285,17 +287,16 @@ def _flow_networks(check, flows, port, allow_any, **resolution):
                 )
                 continue
             networks += [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
-        for text in rule["v4"] + rule["v6"]:
-            network = ipaddress.ip_network(text)
+        for network in rule["networks"]:
             if _is_any(network) and not allow_any:
                 check.line(
                     f"firewall_flows ({rule['comment']})",
-                    f"allows port {port} from {text}; PostgreSQL refuses that unless"
+                    f"allows port {port} from {network}; PostgreSQL refuses that unless"
                     " postgresql_allow_any_source is true",
                 )
                 continue
             networks.append(network)
-    return networks, model
+    return networks, resolver.needs
 
 
 def _hba(databases, grants, roles, networks):
@@ -349,7 +350,7 @@ def postgresql_model(
     _settings(check, settings if settings is not None else {})
     port = check.integer("postgresql_port", "port", port, 1, 65535) or 5432
     extra = _client_networks(check, networks if networks is not None else [], allow_any)
-    found, model = _flow_networks(
+    found, needs = _flow_networks(
         check,
         flows,
         port,
@@ -361,11 +362,10 @@ def postgresql_model(
         outside=outside,
     )
     client_networks = extra + found
-    check.warnings.extend(w for w in model["warnings"] if w.startswith("firewall_flows"))
     return {
         "errors": check.errors,
         "warnings": check.warnings,
-        "needs": model["needs"],
+        "needs": needs,
         "roles": [{k: v for k, v in role.items() if not k.startswith("_")} for role in role_list],
         "databases": database_list,
         "grants": grant_list,

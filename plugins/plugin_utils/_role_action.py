@@ -254,10 +254,13 @@ class RoleAction(ActionBase):
                 context = Context(self, task_vars, self._task.check_mode)
                 inputs = Inputs(self._templar, task_vars, role_fallback(self._loader, name))
                 model, problems = role.validate(inputs, context)
+                request = None if problems else role.request(model, context)
                 if problems:
                     left_out[name] = "its input has problems (the role reports them)"
+                elif request is None:
+                    left_out[name] = "it reads nothing from this host at this step"
                 else:
-                    requests[name] = role.request(model, context)
+                    requests[name] = request
             except Exception as exc:  # a role that cannot decide here decides itself later
                 left_out[name] = f"{type(exc).__name__}: {exc}"
         if not requests:
