@@ -13,7 +13,9 @@ description:
   - Runs one shell command on the host that reads its release (RV(os)), the state of O(files)
     and the entries of O(dirs), and runs a read-only inspection O(program) (Python source using only the
     standard library), and returns all of it.
-  - It is how the roles of this collection decide, on the controller, what has to change -
+  - The same one-command mechanism is how the roles of this collection inspect a host
+    (M(groundwork.server.role_plan) with the shared probe library) and decide, on the
+    controller, what has to change -
     a run with nothing to do costs each role one command on the host instead of one module
     run per question. Running a module means sending and unpacking Ansible's module code
     and importing it on the host, about a third of a second of CPU each; this command
@@ -69,9 +71,11 @@ EXAMPLES = r"""
     dirs: [/etc/nginx/sites-enabled]
   register: __nginx_inspect
 
-- name: Decide on the controller which files differ
-  ansible.builtin.set_fact:
-    __nginx_changed: "{{ __nginx_files | groundwork.server.files_changed(__nginx_inspect.files) }}"
+- name: Show which of the files are missing
+  ansible.builtin.debug:
+    msg: >-
+      {{ __nginx_inspect.files | dict2items | selectattr('value.state', 'eq', 'absent')
+         | map(attribute='key') }}
 """
 
 RETURN = r"""
