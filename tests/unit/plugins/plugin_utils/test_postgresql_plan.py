@@ -198,7 +198,7 @@ def fresh_inspection(version_id="12"):
 
 def converged(values, context=None):
     """The inspection of a host as the role leaves it (files with the planned content)."""
-    model, _ = validate(values, context)
+    model, _problems = validate(values, context)
     first = role.plan(model, fresh_inspection(), context or Context())
     files = {}
     for spec in first.data["support_files"] + first.data["config_files"]:
@@ -394,7 +394,7 @@ def test_a_packaged_configuration_without_include_dir_is_a_problem():
 
 def test_a_plan_without_the_clients_addresses_is_refused():
     context = Context({**HOSTVARS, "app2": {}})
-    model, _ = validate(given(), context)
+    model, _problems = validate(given(), context)
     result = role.plan(model, converged(given()), context)
     assert "app2" in result.problems[0]
 
