@@ -22,11 +22,9 @@ Import inside the collection as
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
-from ansible_collections.groundwork.server.plugins.plugin_utils import _flows
-from ansible_collections.groundwork.server.plugins.plugin_utils._flows import parse_network
+from ansible_collections.groundwork.server.plugins.plugin_utils import _database_contract as contract
 from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker, named_items
 
 NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -232,73 +230,6 @@ def _settings(check, settings):
             check.add(where, None, value, "must be a number, a string on one line or a boolean")
 
 
-def _is_any(network):
-    return network.prefixlen == 0
-
-
-def _client_networks(check, networks, allow_any):
-    result = []
-    if not isinstance(networks, list):
-        check.line("postgresql_client_networks", "must be a list of networks")
-        return result
-    for index, item in enumerate(networks):
-        network, problem = parse_network(item)
-        if network is None:
-            check.add(f"postgresql_client_networks[{index}]", None, item, problem)
-        elif _is_any(network) and not allow_any:
-            check.add(
-                f"postgresql_client_networks[{index}]",
-                None,
-                item,
-                "allows every address; set postgresql_allow_any_source: true to accept that",
-            )
-        else:
-            result.append(network)
-    return result
-
-
-def _flow_networks(check, flows, port, allow_any, host, groups, hostvars, reports, outside):
-    """Networks that flows allow to reach ``port`` (the flows contract, plugin_utils/_flows.py),
-    and the hosts whose addresses are still needed (when ``reports`` is None)."""
-    if reports is not None:
-        reports = _flows.with_outside(reports, outside)
-    resolver = _flows.Resolver(hostvars or {}, reports)
-    flow_check = Checker()
-    found = _flows.sources_for(
-        host,
-        port,
-        flows if flows is not None else [],
-        groups or {},
-        hostvars,
-        reports,
-        check=flow_check,
-        resolver=resolver,
-    )
-    check.errors.extend(flow_check.errors)
-    check.warnings.extend(w for w in flow_check.warnings if w.startswith("firewall_flows"))
-    networks = []
-    for rule in found:
-        if rule["any"]:
-            if not allow_any:
-                check.line(
-                    f"firewall_flows ({rule['comment']})",
-                    f"allows port {port} from any address; PostgreSQL refuses that unless"
-                    " postgresql_allow_any_source is true",
-                )
-                continue
-            networks += [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
-        for network in rule["networks"]:
-            if _is_any(network) and not allow_any:
-                check.line(
-                    f"firewall_flows ({rule['comment']})",
-                    f"allows port {port} from {network}; PostgreSQL refuses that unless"
-                    " postgresql_allow_any_source is true",
-                )
-                continue
-            networks.append(network)
-    return networks, resolver.needs
-
-
 def _hba(databases, grants, roles, networks):
     lines = [
         "local all postgres peer",
@@ -349,9 +280,11 @@ def postgresql_model(
     grant_list = _grants(check, grants if grants is not None else [], present_roles, present_dbs)
     _settings(check, settings if settings is not None else {})
     port = check.integer("postgresql_port", "port", port, 1, 65535) or 5432
-    extra = _client_networks(check, networks if networks is not None else [], allow_any)
-    found, needs = _flow_networks(
+    extra = contract.client_networks(check, "postgresql", networks if networks is not None else [], allow_any)
+    found, needs = contract.flow_networks(
         check,
+        "postgresql",
+        "PostgreSQL",
         flows,
         port,
         allow_any,

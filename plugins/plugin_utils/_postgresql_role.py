@@ -24,6 +24,7 @@ import json
 import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
+from ansible_collections.groundwork.server.plugins.plugin_utils import _database_contract as contract
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Change,
     Plan,
@@ -47,8 +48,6 @@ BACKUP_TIMER = f"{BACKUP_UNIT}.timer"
 UNIT_DIR = "/etc/systemd/system"
 BASE_PACKAGES = ["postgresql", "python3-apt"]
 BACKUP_DIR_STATE = {"owner": "postgres", "group": "postgres", "mode": "0700"}
-BACKUP_DIR = re.compile(r"/[A-Za-z0-9_./-]+")
-SCHEDULE = re.compile(r"[A-Za-z0-9*:,./ ~-]+")
 DATABASE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 # The role's variables and their defaults (defaults/main.yml sets them all; a play that
@@ -92,26 +91,14 @@ def packages(values):
 
 
 def settings_problems(values):
-    """The backup settings and max_connections (what the argument spec cannot express)."""
-    problems = []
-
-    def refuse(name, allowed):
-        problems.append(f"{name}: {json.dumps(values[name], default=str)} is not {allowed}.")
-
-    if not isinstance(values["postgresql_backup_dir"], str) or not BACKUP_DIR.fullmatch(
-        values["postgresql_backup_dir"]
-    ):
-        refuse("postgresql_backup_dir", "an absolute path of letters, digits, '_', '.', '-' and '/'")
-    if not _integer_at_least(values["postgresql_backup_keep"], 1):
-        refuse("postgresql_backup_keep", "a number of at least 1")
-    schedule = values["postgresql_backup_schedule"]
-    if not isinstance(schedule, str) or not SCHEDULE.fullmatch(schedule):
-        refuse("postgresql_backup_schedule", "a systemd calendar expression (like '*-*-* 02:30:00')")
-    names = values["postgresql_backup_databases"]
-    if not isinstance(names, list) or not all(isinstance(n, str) and DATABASE.fullmatch(n) for n in names):
-        refuse("postgresql_backup_databases", "a list of database names")
+    """The backup settings (the database contract's) and max_connections (what the argument
+    spec cannot express)."""
+    problems = contract.backup_problems("postgresql", values, DATABASE)
     if not _integer_at_least(values["postgresql_max_connections"], 5):
-        refuse("postgresql_max_connections", "a number of at least 5")
+        problems.append(
+            f"postgresql_max_connections: {json.dumps(values['postgresql_max_connections'], default=str)}"
+            " is not a number of at least 5."
+        )
     return problems
 
 

@@ -1,0 +1,135 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The engine-neutral parts of the database contract (docs/ARCHITECTURE.md, "The database
+contract"), validated once for every database role:
+
+- who may connect: the flows to the database host's port (plugin_utils/_flows.py), the
+  extra client networks, and whether any source is allowed at all;
+- backups: directory, retention, schedule and the databases dumped.
+
+A database role calls these with its variable prefix (``postgresql``, ``mariadb``) and its
+engine's name for messages; the engine-specific parts (its users' and privileges' syntax,
+its settings) stay in the role's own model.
+
+Import inside the collection as
+    from ansible_collections.groundwork.server.plugins.plugin_utils import _database_contract
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import posixpath
+import re
+
+from ansible_collections.groundwork.server.plugins.plugin_utils import _flows
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker
+
+BACKUP_DIR = re.compile(r"/[A-Za-z0-9_./-]+")
+SCHEDULE = re.compile(r"[A-Za-z0-9*:,./ ~-]+")
+ANY = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+
+def is_any(network):
+    return network.prefixlen == 0
+
+
+def client_networks(check, prefix, networks, allow_any):
+    """The extra networks of ``<prefix>_client_networks``; every address only with
+    ``<prefix>_allow_any_source``."""
+    var = f"{prefix}_client_networks"
+    result = []
+    if not isinstance(networks, list):
+        check.line(var, "must be a list of networks")
+        return result
+    for index, item in enumerate(networks):
+        network, problem = _flows.parse_network(item)
+        if network is None:
+            check.add(f"{var}[{index}]", None, item, problem)
+        elif is_any(network) and not allow_any:
+            check.add(
+                f"{var}[{index}]",
+                None,
+                item,
+                f"allows every address; set {prefix}_allow_any_source: true to accept that",
+            )
+        else:
+            result.append(network)
+    return result
+
+
+def flow_networks(check, prefix, engine, flows, port, allow_any, host, groups, hostvars, reports, outside):
+    """(networks, needs): the networks the flows allow to reach ``port`` of ``host``, and the
+    hosts whose addresses are still needed (when ``reports`` is None, before any host is read)."""
+    if reports is not None:
+        reports = _flows.with_outside(reports, outside)
+    resolver = _flows.Resolver(hostvars or {}, reports)
+    flow_check = Checker()
+    found = _flows.sources_for(
+        host,
+        port,
+        flows if flows is not None else [],
+        groups or {},
+        hostvars,
+        reports,
+        check=flow_check,
+        resolver=resolver,
+    )
+    check.errors.extend(flow_check.errors)
+    check.warnings.extend(w for w in flow_check.warnings if w.startswith("firewall_flows"))
+    networks = []
+    refusal = f"{engine} refuses that unless {prefix}_allow_any_source is true"
+    for rule in found:
+        where = f"firewall_flows ({rule['comment']})"
+        if rule["any"]:
+            if allow_any:
+                networks += ANY
+            else:
+                check.line(where, f"allows port {port} from any address; {refusal}")
+            continue
+        for network in rule["networks"]:
+            if is_any(network) and not allow_any:
+                check.line(where, f"allows port {port} from {network}; {refusal}")
+                continue
+            networks.append(network)
+    return networks, resolver.needs
+
+
+def _integer_at_least(value, low):
+    try:
+        return not isinstance(value, bool) and int(value) >= low
+    except (TypeError, ValueError):
+        return False
+
+
+def backup_problems(prefix, values, database_name):
+    """Problems of ``<prefix>_backup_dir``, ``_keep``, ``_schedule`` and ``_databases``;
+    ``database_name`` is the engine's pattern of a database name."""
+    problems = []
+
+    def refuse(key, allowed):
+        name = f"{prefix}_backup_{key}"
+        problems.append(f"{name}: {json.dumps(values[name], default=str)} is not {allowed}.")
+
+    directory = values[f"{prefix}_backup_dir"]
+    if (
+        not isinstance(directory, str)
+        or not BACKUP_DIR.fullmatch(directory)
+        or ".." in directory.split("/")
+        or posixpath.normpath(directory) == "/"
+    ):
+        refuse(
+            "dir", "an absolute path of letters, digits, '_', '.', '-' and '/', without '..', other than '/'"
+        )
+    if not _integer_at_least(values[f"{prefix}_backup_keep"], 1):
+        refuse("keep", "a number of at least 1")
+    schedule = values[f"{prefix}_backup_schedule"]
+    if not isinstance(schedule, str) or not SCHEDULE.fullmatch(schedule):
+        refuse("schedule", "a systemd calendar expression (like '*-*-* 02:30:00')")
+    names = values[f"{prefix}_backup_databases"]
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and database_name.fullmatch(n) for n in names
+    ):
+        refuse("databases", "a list of database names")
+    return problems
