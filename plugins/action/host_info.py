@@ -12,13 +12,7 @@ per question.
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
-from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
-    PROBE,
-    build_command,
-    interpreter,
-    parse_answer,
-)
+from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import ProbeAction, read_host
 
 ARGUMENT_SPEC = {
     "program": {"type": "str"},
@@ -28,23 +22,11 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = True
-    # Read-only: the same command runs in check mode.
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ProbeAction):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        del tmp
-        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        del validation
-        command = build_command(interpreter(task_vars, self._templar), PROBE.read(), args)
-        done = self._low_level_execute_command(command, sudoable=True)
-        answer, error = parse_answer(done.get("rc"), done.get("stdout", ""), done.get("stderr", ""))
-        result["changed"] = False
+        result, args = self.start(tmp, task_vars, ARGUMENT_SPEC)
+        answer, error = read_host(self, task_vars, args)
         if error:
             result["failed"] = True
             result["msg"] = error

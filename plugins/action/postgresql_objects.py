@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 
-from ansible.plugins.action import ActionBase
 from ansible_collections.groundwork.server.plugins.module_utils._postgresql.core import (
     ARGUMENTS,
     CLUSTER_QUERY,
@@ -28,10 +27,8 @@ from ansible_collections.groundwork.server.plugins.module_utils._postgresql.core
 )
 from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
     POSTGRESQL_READER,
-    PROBE,
-    build_command,
-    interpreter,
-    parse_answer,
+    ProbeAction,
+    read_host,
 )
 
 
@@ -65,25 +62,16 @@ def decide(params, answer):
     return todo, result
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ProbeAction):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        del tmp
-        validation, params = self.validate_argument_spec(argument_spec=ARGUMENTS)
-        del validation
+        result, params = self.start(tmp, task_vars, ARGUMENTS)
         normalize_grants(params["grants"])
-        command = build_command(
-            interpreter(task_vars, self._templar),
-            PROBE.read(),
+        answer, error = read_host(
+            self,
+            task_vars,
             {"program": POSTGRESQL_READER.read(), "argv": [json.dumps(read_request(params))]},
         )
-        done = self._low_level_execute_command(command, sudoable=True)
-        answer, error = parse_answer(done.get("rc"), done.get("stdout", ""), done.get("stderr", ""))
         info = (answer or {}).get("info") or {}
         if error is None and "cluster" in info:
             todo, unchanged = decide(params, info)

@@ -9,28 +9,22 @@ controller only."""
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
+from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import ProbeAction
 
 ARGUMENT_SPEC = {"tier": {"type": "str", "required": True, "choices": [t["tier"] for t in contracts.TIERS]}}
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
+class ActionModule(ProbeAction):
     _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args = self.start(tmp, task_vars, ARGUMENT_SPEC)
         tier = contracts.TIER_BY_NAME[args["tier"]]
         var = tier["choice_var"]
         value = self._templar.template(task_vars.get(var)) if var else None
         name, problem = contracts.choose_server(args["tier"], value)
-        result["changed"] = False
         if problem:
             result["failed"] = True
             result["msg"] = problem

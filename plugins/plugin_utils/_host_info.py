@@ -8,7 +8,7 @@ host before they decide whether a module has to run at all (postgresql_objects).
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
-        PROBE, build_command, interpreter, parse_answer)
+        PROBE, ProbeAction, build_command, interpreter, parse_answer, read_host)
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import shlex
 import zlib
 
 from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
 
 
 class _Source:
@@ -92,3 +93,29 @@ def parse_answer(rc, stdout, stderr):
     for key in ("packages", "units", "probes"):
         answer.setdefault(key, {})
     return answer, None
+
+
+def read_host(action, task_vars, args):
+    """Run the probe with the request ``args`` on the action's host, with one command:
+    (answer, None), or (None, message) when it failed."""
+    command = build_command(interpreter(task_vars, action._templar), PROBE.read(), args)
+    done = action._low_level_execute_command(command, sudoable=True)
+    return parse_answer(done.get("rc"), done.get("stdout", ""), done.get("stderr", ""))
+
+
+class ProbeAction(ActionBase):
+    """The base of the collection's action plugins that decide on the controller from what they
+    read (host_info, role_plan, tier_server, postgresql_objects): they decide in check mode
+    exactly as in a real run, and report no change of their own."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    _supports_check_mode = True
+    _supports_async = False
+
+    def start(self, tmp, task_vars, argument_spec, **spec_options):
+        """(result, args): the base result (changed false) and the validated task arguments."""
+        result = super().run(tmp, task_vars)
+        _validation, args = self.validate_argument_spec(argument_spec=argument_spec, **spec_options)
+        result["changed"] = False
+        return result, args

@@ -42,15 +42,9 @@ import os
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
-from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
-from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
-    PROBE,
-    build_command,
-    interpreter,
-    parse_answer,
-)
+from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import ProbeAction, read_host
 
 PACKAGE = "ansible_collections.groundwork.server.plugins.plugin_utils"
 PROBES_DIR = os.path.join(os.path.dirname(__file__), "_probes")
@@ -217,13 +211,15 @@ def tier_roles(task_vars, templar):
     return names
 
 
-class RoleAction(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = True
-    # Read-only: it decides in check mode exactly as in a real run.
-    _supports_check_mode = True
-    _supports_async = False
+ARGUMENT_SPEC = {
+    "role": {"type": "str", "choices": list(ROLES)},
+    "roles": {"type": "list", "elements": "str", "choices": list(ROLES), "default": []},
+    "tiers": {"type": "bool", "default": False},
+    "step": {"type": "str", "choices": ["plan", "validate", "inspect"], "default": "plan"},
+}
 
+
+class RoleAction(ProbeAction):
     def inspect(self, role, request, task_vars):
         """The answer (os, files, dirs, packages, units, probe): from the run's inspection of
         this host when it covers the request, else one command on the host."""
@@ -235,9 +231,7 @@ class RoleAction(ActionBase):
         return answer
 
     def read_host(self, args, task_vars):
-        command = build_command(interpreter(task_vars, self._templar), PROBE.read(), args)
-        done = self._low_level_execute_command(command, sudoable=True)
-        answer, error = parse_answer(done.get("rc"), done.get("stdout", ""), done.get("stderr", ""))
+        answer, error = read_host(self, task_vars, args)
         if error:
             raise AnsibleError(error)
         return answer
@@ -281,15 +275,10 @@ class RoleAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(
-            argument_spec={
-                "role": {"type": "str", "choices": list(ROLES)},
-                "roles": {"type": "list", "elements": "str", "choices": list(ROLES), "default": []},
-                "tiers": {"type": "bool", "default": False},
-                "step": {"type": "str", "choices": ["plan", "validate", "inspect"], "default": "plan"},
-            },
+        result, args = self.start(
+            tmp,
+            task_vars,
+            ARGUMENT_SPEC,
             required_if=[["step", "plan", ["role"]], ["step", "validate", ["role"]]],
         )
         if args["step"] == "inspect":
@@ -301,7 +290,6 @@ class RoleAction(ActionBase):
         role = role_module(args["role"])
         context = Context(self, task_vars, self._task.check_mode)
         model, problems = role.validate(Inputs(self._templar, task_vars), context)
-        result["changed"] = False
         if problems:
             result["failed"] = True
             result["msg"] = "\n".join(problems)
