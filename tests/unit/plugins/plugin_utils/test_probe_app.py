@@ -10,24 +10,12 @@ import getpass
 import grp
 import os
 import pwd
-import subprocess
-import sys
 
-from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
-    PROBE,
-    build_command,
-    parse_answer,
-)
-from ansible_collections.groundwork.server.plugins.plugin_utils._role_action import probe_source
+from ansible_collections.groundwork.server.tests.unit.probe_runner import run_role_probe
 
 
 def inspect(args):
-    request = {"probes": {"app": {"source": probe_source("app"), "args": args}}}
-    command = build_command(sys.executable, PROBE.read(), request)
-    done = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, check=False)
-    answer, error = parse_answer(done.returncode, done.stdout, done.stderr)
-    assert error is None, error
-    return answer["probes"]["app"]
+    return run_role_probe("app", args)
 
 
 def test_the_app_inspection_of_a_host_without_the_app(tmp_path):

@@ -8,24 +8,12 @@ from __future__ import annotations
 
 import getpass
 import os
-import subprocess
-import sys
 
-from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
-    PROBE,
-    build_command,
-    parse_answer,
-)
-from ansible_collections.groundwork.server.plugins.plugin_utils._role_action import probe_source
+from ansible_collections.groundwork.server.tests.unit.probe_runner import run_role_probe
 
 
 def inspect(args):
-    request = {"probes": {"base": {"source": probe_source("base"), "args": args}}}
-    command = build_command(sys.executable, PROBE.read(), request)
-    done = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, check=False)
-    answer, error = parse_answer(done.returncode, done.stdout, done.stderr)
-    assert error is None, error
-    return answer["probes"]["base"]
+    return run_role_probe("base", args)
 
 
 def test_the_probe_reads_drop_ins_users_and_the_host(tmp_path):

@@ -6,29 +6,18 @@
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
 
 from ansible_collections.groundwork.server.plugins.module_utils._nftables import core, host
 from ansible_collections.groundwork.server.plugins.plugin_utils._flows import parse_report
-from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
-    PROBE,
-    build_command,
-    parse_answer,
-)
 from ansible_collections.groundwork.server.plugins.plugin_utils._role_action import probe_source
+from ansible_collections.groundwork.server.tests.unit.probe_runner import run_role_probe
 
 probe = importlib.import_module("ansible_collections.groundwork.server.plugins.plugin_utils._probes.firewall")
 BODY = "chain input {\n  type filter hook input priority filter; policy drop;\n}"
 
 
 def inspect(args):
-    request = {"probes": {"firewall": {"source": probe_source("firewall"), "args": args}}}
-    command = build_command(sys.executable, PROBE.read(), request)
-    done = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, check=False)
-    answer, error = parse_answer(done.returncode, done.stdout, done.stderr)
-    assert error is None, error
-    return answer["probes"]["firewall"]
+    return run_role_probe("firewall", args)
 
 
 def arguments(tmp_path):

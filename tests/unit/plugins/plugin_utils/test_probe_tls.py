@@ -10,16 +10,9 @@ import datetime
 import grp
 import os
 import pwd
-import subprocess
-import sys
 
 import pytest
-from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
-    PROBE,
-    build_command,
-    parse_answer,
-)
-from ansible_collections.groundwork.server.plugins.plugin_utils._role_action import probe_source
+from ansible_collections.groundwork.server.tests.unit.probe_runner import run_role_probe
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -70,12 +63,7 @@ def pki():
 
 
 def run(args):
-    request = {"probes": {"tls": {"source": probe_source("tls"), "args": args}}}
-    command = build_command(sys.executable, PROBE.read(), request)
-    done = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, check=False)
-    answer, error = parse_answer(done.returncode, done.stdout, done.stderr)
-    assert error is None, error
-    return answer["probes"]["tls"]
+    return run_role_probe("tls", args)
 
 
 def args(tmp_path, names, ca=None, members=()):
