@@ -32,6 +32,7 @@ from ansible_collections.groundwork.server.plugins.module_utils._nftables.core i
 from ansible_collections.groundwork.server.plugins.module_utils._nftables.core import (
     validate as validate_table,
 )
+from ansible_collections.groundwork.server.plugins.plugin_utils import _flows
 from ansible_collections.groundwork.server.plugins.plugin_utils._firewall_model import firewall_model
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Change,
@@ -83,14 +84,7 @@ def settings(inputs):
 
 def play_reports(play_hosts, hostvars):
     """The reports the play's hosts published (firewall_host_report), None for a host without one."""
-    reports = {}
-    for name in play_hosts:
-        try:
-            variables = hostvars[name]
-        except (KeyError, TypeError):
-            variables = {}
-        reports[name] = variables.get("firewall_host_report") if hasattr(variables, "get") else None
-    return reports
+    return {name: _flows.published_report(hostvars, name) for name in play_hosts}
 
 
 def reconnect_timeout(confirm_timeout):

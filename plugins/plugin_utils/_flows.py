@@ -149,6 +149,25 @@ def render_ports(ports):
     return nft_set(items)
 
 
+# The variable in which groundwork.server.firewall publishes what it read on a host (its
+# addresses), for the other hosts' decisions in the same run.
+REPORT_VAR = "firewall_host_report"
+
+
+def host_vars(hostvars, host):
+    """The variables of an inventory host, or {} for a host the inventory does not know."""
+    try:
+        variables = hostvars[host]
+    except (KeyError, TypeError):
+        return {}
+    return variables if hasattr(variables, "get") else {}
+
+
+def published_report(hostvars, host):
+    """The report groundwork.server.firewall published for ``host`` in this run, or None."""
+    return host_vars(hostvars, host).get(REPORT_VAR)
+
+
 class Resolver:
     """Addresses of inventory hosts, from firewall_addresses, the hosts' reports and ansible_host."""
 
@@ -159,11 +178,7 @@ class Resolver:
         self.resolved = {}
 
     def _vars(self, host):
-        try:
-            variables = self.hostvars[host]
-        except (KeyError, TypeError):
-            return {}
-        return variables if hasattr(variables, "get") else {}
+        return host_vars(self.hostvars, host)
 
     def addresses(self, host):
         """(list of ip networks, problem) for one host; problem is None when it has addresses."""

@@ -25,6 +25,7 @@ import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils import _database_contract as contract
+from ansible_collections.groundwork.server.plugins.plugin_utils import _flows
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Change,
     Plan,
@@ -127,16 +128,8 @@ def model_arguments(values, host, groups, hostvars):
 
 def known_reports(names, hostvars):
     """The reports groundwork.server.firewall published in this run for the named hosts."""
-    known = {}
-    for name in names:
-        try:
-            variables = hostvars[name]
-        except (KeyError, TypeError):
-            continue
-        report = variables.get("firewall_host_report") if hasattr(variables, "get") else None
-        if report is not None:
-            known[name] = report
-    return known
+    reports = {name: _flows.published_report(hostvars, name) for name in names}
+    return {name: report for name, report in reports.items() if report is not None}
 
 
 def source_results(sources):
