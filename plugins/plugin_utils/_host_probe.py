@@ -117,18 +117,20 @@ def dir_entries(path):
     return {name: _kind(os.path.join(path, name)) for name in sorted(names)}
 
 
-def _read(path):
+def read(path, strip=False):
+    """A text file's content (without surrounding white space with ``strip``), or None."""
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read().strip()
+            text = handle.read()
     except OSError:
         return None
+    return text.strip() if strip else text
 
 
 def container():
     """The container manager the host runs under, or "none" (a VM or real hardware)."""
     # systemd as PID 1 writes what it detected at boot.
-    detected = _read("/run/systemd/container")
+    detected = read("/run/systemd/container", strip=True)
     if detected:
         return detected
     if os.path.exists("/.dockerenv"):
@@ -143,12 +145,13 @@ def container():
 def os_release():
     """The release (from /etc/os-release, the point release from /etc/debian_version)."""
     fields = {}
-    for line in (_read("/etc/os-release") or _read("/usr/lib/os-release") or "").splitlines():
+    text = read("/etc/os-release", strip=True) or read("/usr/lib/os-release", strip=True) or ""
+    for line in text.splitlines():
         key, sep, value = line.partition("=")
         if sep:
             fields[key.strip()] = value.strip().strip("\"'")
     version_id = fields.get("VERSION_ID", "")
-    point = _read("/etc/debian_version") if fields.get("ID") == "debian" else None
+    point = read("/etc/debian_version", strip=True) if fields.get("ID") == "debian" else None
     return {
         "id": fields.get("ID", ""),
         "name": fields.get("NAME", ""),
@@ -167,15 +170,6 @@ def run(argv):
     try:
         # Fixed programs by absolute path: no shell, arguments from the request only.
         return subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
-    except OSError:
-        return None
-
-
-def read(path):
-    """A text file's content, or None."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
     except OSError:
         return None
 

@@ -175,10 +175,10 @@ def test_container_detection(tmp_path, monkeypatch, files, expected):
     for name, content in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(content)
-    real_exists, real_isdir, real_read = probe.os.path.exists, probe.os.path.isdir, probe._read
+    real_exists, real_isdir, real_read = probe.os.path.exists, probe.os.path.isdir, probe.read
     monkeypatch.setattr(probe.os.path, "exists", lambda p: real_exists(str(tmp_path) + p))
     monkeypatch.setattr(probe.os.path, "isdir", lambda p: real_isdir(str(tmp_path) + p))
-    monkeypatch.setattr(probe, "_read", lambda p: real_read(str(tmp_path) + p))
+    monkeypatch.setattr(probe, "read", lambda p, strip=False: real_read(str(tmp_path) + p, strip))
     assert probe.container() == expected
 
 
@@ -188,7 +188,7 @@ def test_os_release_fields(tmp_path, monkeypatch):
         'VERSION_ID="13"\nVERSION_CODENAME=trixie\nID=debian\n',
         "/etc/debian_version": "13.2\n",
     }
-    monkeypatch.setattr(probe, "_read", lambda p: texts.get(p, "").strip() or None)
+    monkeypatch.setattr(probe, "read", lambda p, strip=False: texts.get(p, "").strip() or None)
     monkeypatch.setattr(probe, "container", lambda: "none")
     assert probe.os_release() == {
         "id": "debian",
