@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import glob
 import grp
 import hashlib
 import io
@@ -266,6 +267,65 @@ def resolvers():
     return found
 
 
+def ocsp_uri(core, path):
+    if not os.path.exists(path):
+        return ""
+    done = core.run(["/usr/bin/openssl", "x509", "-noout", "-ocsp_uri", "-in", path])
+    return done.stdout.strip() if done is not None and done.returncode == 0 else ""
+
+
+def acme_pending(core, args, name):
+    """An ACME certificate of groundwork.server.tls still waiting for its real certificate: a
+    self-signed placeholder, or names that differ from the renewal spec (new names can only
+    be validated once nginx serves them)."""
+    directory = os.path.join(args["certificate_dir"], name)
+    if os.path.exists(os.path.join(directory, args["placeholder"])):
+        return True
+    try:
+        spec = json.loads(core.read(os.path.join(args["acme_specs_dir"], f"{name}.json")) or "")
+        domains = {domain.lower() for domain in spec["domains"]}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False  # not an ACME certificate
+    san = core.run(
+        [
+            "/usr/bin/openssl",
+            "x509",
+            "-noout",
+            "-ext",
+            "subjectAltName",
+            "-in",
+            os.path.join(directory, "cert.pem"),
+        ]
+    )
+    if san is None or san.returncode != 0:
+        return True
+    names = {
+        entry.strip()[4:].lower()
+        for entry in san.stdout.replace("\n", ",").split(",")
+        if entry.strip().startswith("DNS:")
+    }
+    return names != domains
+
+
+def certificate_facts(args, core=None):
+    """What a web server needs to know about the certificates of the tls role it serves
+    (args: names, certificate_dir, hook_dir, consumer, placeholder, acme_specs_dir,
+    renew_unit): the OCSP responder of each (stapling only where there is one), the renewal
+    hooks the server registered (stale ones are removed), the ACME certificates still
+    waiting for their real certificate, and whether the renewal service is installed."""
+    core = core or CORE
+    names = list(args.get("names") or [])
+    certificate_dir = args["certificate_dir"]
+    return {
+        "ocsp": {
+            name: ocsp_uri(core, os.path.join(certificate_dir, name, "fullchain.pem")) for name in names
+        },
+        "hooks": sorted(glob.glob(os.path.join(args["hook_dir"], "*.d", args["consumer"]))),
+        "acme_pending": [name for name in names if acme_pending(core, args, name)],
+        "renew_service": os.path.exists(os.path.join("/etc/systemd/system", args["renew_unit"])),
+    }
+
+
 CORE = types.SimpleNamespace(
     run=run,
     read=read,
@@ -279,6 +339,7 @@ CORE = types.SimpleNamespace(
     file_state=file_state,
     dir_entries=dir_entries,
     os_release=os_release,
+    certificate_facts=certificate_facts,
 )
 
 

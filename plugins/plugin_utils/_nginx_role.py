@@ -19,7 +19,8 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import Pla
 from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import site_model, unrendered
 
 # The features of the site model (plugin_utils/_site_model.py FEATURES) this role renders.
-# Not rendered: active_health_check (open-source nginx has no active health checks).
+# Not rendered: active_health_check (open-source nginx has no active health checks) and
+# raw_apache (Apache's directives).
 FEATURES = frozenset(
     {
         "static",
@@ -32,7 +33,9 @@ FEATURES = frozenset(
         "method_hash",
         "backup_servers",
         "passive_health",
+        "failure_count",
         "retries",
+        "retries_on_response",
         "websocket",
         "return",
         "redirects",

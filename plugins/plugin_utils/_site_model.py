@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """The site model of the web-server roles: one schema for sites and upstreams, validated
-once, in HTTP's vocabulary, rendered by any web-server role (nginx today, Apache next).
+once, in HTTP's vocabulary, rendered by any web-server role (groundwork.server.nginx and groundwork.server.apache).
 
 ``site_model(sites, upstreams=..., certificates=..., groups=..., hostvars=...)`` validates
 and normalises the input and returns ``{"sites", "upstreams", "certificates", "errors"}``;
@@ -13,8 +13,8 @@ The model speaks HTTP, not a server's directives. What a model uses is a set of
 *features* (``FEATURES``: static files, proxying, each balancing method, backup servers,
 passive and active health checks, WebSockets, ...). A server role declares the features it
 renders and refuses a model that needs others before any change
-(``unrendered(model, renders, role)``). Directives of one server (``raw_nginx``) are a
-feature of their own that only that server's role declares.
+(``unrendered(model, renders, role)``). Directives of one server (``raw_nginx``,
+``raw_apache``) are a feature of their own that only that server's role declares.
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import (
@@ -56,6 +56,7 @@ HASH_EXPECTED = (
     " or nginx variables such as '$request_uri' (nginx only)"
 )
 USER = re.compile(r"[^:\s]{1,64}")
+RAW_APACHE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
 
 # How a location's path matches: a prefix, the exact path, a regular expression (case
 # sensitive or not), or a prefix that takes priority over the regular expressions.
@@ -90,7 +91,10 @@ FEATURES = {
     "method_hash": "balancing: consistent hash of a key (hash_key)",
     "backup_servers": "servers used only when the others are unavailable (servers[].backup)",
     "passive_health": "servers skipped after failed requests (max_fails, fail_timeout)",
-    "retries": "failed requests retried on the next server (next_upstream...)",
+    "failure_count": "a server marked failed only after several failed requests (max_fails above 1)",
+    "retries": "requests retried on the next server when the connection fails (next_upstream: error)",
+    "retries_on_response": "requests retried on the next server after a timeout, an invalid"
+    " header or a status code (next_upstream: timeout, invalid_header, 502, ..., non_idempotent)",
     "active_health_check": "servers probed by the web server itself (health_check)",
     "websocket": "WebSocket upgrade for proxied locations (locations[].websocket)",
     "return": "fixed responses and redirects of a location (locations[].return)",
@@ -106,6 +110,7 @@ FEATURES = {
     "basic_auth": "HTTP basic authentication (basic_auth)",
     "regex_locations": "locations matched by regular expression (locations[].match regex, iregex)",
     "raw_nginx": "nginx's own text: directives (raw_nginx, or raw), nginx variables as hash_key",
+    "raw_apache": "Apache's own text: directives (raw_apache)",
 }
 RETURN_CODES_REDIRECT = (301, 302, 303, 307, 308)
 SECURITY_HEADERS = {
@@ -245,14 +250,15 @@ def _is_ip(value):
     return True
 
 
-def _upstream(check, where, item, groups, hostvars):
+def _upstream(check, where, item, groups, hostvars, defaults=None):
     if not isinstance(item, dict):
         check.errors.append(f"{where}: must be a mapping")
         return None
     name = check.pattern(where, "name", item.get("name"), UPSTREAM_NAME, "letters, digits, '_' and '-'")
     if item.get("name") is None:
         check.errors.append(f"{where}: name is required")
-    up = {key: item.get(key, default) for key, default in UPSTREAM_DEFAULTS.items()}
+    defaults = dict(UPSTREAM_DEFAULTS, **(defaults or {}))
+    up = {key: item.get(key, default) for key, default in defaults.items()}
     up["name"] = name
     up["where"] = where
     method = up["method"]
@@ -378,6 +384,7 @@ def _location(check, where, index, item, upstreams):
         "return": None,
         "headers": check.headers(where, f"{at}.headers", item.get("headers")),
         "raw_nginx": _raw_nginx(check, where, at + ".", item),
+        "raw_apache": _raw_apache(check, where, f"{at}.raw_apache", item.get("raw_apache")),
     }
     if item.get("proxy") is not None:
         location["proxy"] = _upstream_ref(check, where, f"{at}.proxy", item["proxy"], upstreams)
@@ -563,6 +570,7 @@ def _site(check, where, item, upstreams, certificates, defaults):
                 "return": None,
                 "headers": {},
                 "raw_nginx": [],
+                "raw_apache": [],
             }
         )
     site["redirects"] = _redirects(check, where, item.get("redirects"))
@@ -587,6 +595,7 @@ def _site(check, where, item, upstreams, certificates, defaults):
     site["deny"] = check.addresses(where, "deny", item.get("deny"))
     site["basic_auth"] = _basic_auth(check, where, item.get("basic_auth"))
     site["raw_nginx"] = _raw_nginx(check, where, "", item)
+    site["raw_apache"] = _raw_apache(check, where, "raw_apache", item.get("raw_apache"))
     return site
 
 
@@ -599,6 +608,31 @@ def _raw_nginx(check, where, at, item):
     return check.strings(where, f"{at}{key}", item.get(key))
 
 
+def _raw_apache(check, where, key, value):
+    """Apache directives given as text, one per line: a line may not open or close a section
+    (``<...>``, which could end the virtual host it is placed in), continue onto the next line
+    (a final backslash) or hold control characters."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        check.add(where, key, value, "must be a list of strings")
+        return []
+    result = []
+    for index, line in enumerate(value):
+        if not isinstance(line, str) or not line.strip():
+            check.add(where, f"{key}[{index}]", line, "must be a non-empty string")
+        elif RAW_APACHE_FORBIDDEN.search(line) or line.lstrip().startswith("<") or line.endswith("\\"):
+            check.add(
+                where,
+                f"{key}[{index}]",
+                line,
+                "must be one directive: no control characters, no section (<...>), no final backslash",
+            )
+        else:
+            result.append(line.strip())
+    return result
+
+
 def site_model(
     sites,
     upstreams=None,
@@ -608,8 +642,11 @@ def site_model(
     sites_var="sites",
     upstreams_var="upstreams",
     defaults=None,
+    upstream_defaults=None,
 ):
-    """Validate and normalise sites and upstreams (see the module's documentation)."""
+    """Validate and normalise sites and upstreams (see the module's documentation).
+    ``defaults`` (SITE_DEFAULTS) and ``upstream_defaults`` (UPSTREAM_DEFAULTS) are a server
+    role's defaults for what a site or an upstream does not say."""
     check = _SiteChecker()
     if not isinstance(sites, list):
         check.line(sites_var, "must be a list of sites")
@@ -627,7 +664,7 @@ def site_model(
     for index, item in enumerate(upstreams):
         name = item.get("name") if isinstance(item, dict) else None
         where = f"{upstreams_var}[{index}]" + (f" ({name})" if isinstance(name, str) else "")
-        upstream = _upstream(check, where, item, groups, hostvars)
+        upstream = _upstream(check, where, item, groups, hostvars, upstream_defaults)
         if upstream is None or upstream["name"] is None:
             continue
         if upstream["name"] in model_upstreams:
@@ -704,6 +741,8 @@ def _site_features(site):
             used.append(("headers", f"{at}.headers", sorted(location["headers"])))
         if location["raw_nginx"]:
             used.append(("raw_nginx", f"{at}.raw_nginx", location["raw_nginx"]))
+        if location["raw_apache"]:
+            used.append(("raw_apache", f"{at}.raw_apache", location["raw_apache"]))
     if site["redirects"]:
         used.append(("redirects", "redirects", [r["from"] for r in site["redirects"]]))
     custom = sorted(name for name in site["headers"] if SECURITY_HEADERS.get(name) != site["headers"][name])
@@ -719,6 +758,8 @@ def _site_features(site):
         used.append(("basic_auth", "basic_auth.realm", site["basic_auth"]["realm"]))
     if site["raw_nginx"]:
         used.append(("raw_nginx", "raw_nginx", site["raw_nginx"]))
+    if site["raw_apache"]:
+        used.append(("raw_apache", "raw_apache", site["raw_apache"]))
     return used
 
 
@@ -731,8 +772,14 @@ def _upstream_features(upstream):
         used.append(("backup_servers", "servers[].backup", True))
     if any(server["max_fails"] for server in upstream["servers"]):
         used.append(("passive_health", "max_fails", upstream["max_fails"]))
-    if upstream["next_upstream"] and upstream["next_upstream"] != ["off"]:
+    counts = sorted({server["max_fails"] for server in upstream["servers"] if (server["max_fails"] or 0) > 1})
+    if counts:
+        used.append(("failure_count", "max_fails", counts[-1]))
+    if "error" in upstream["next_upstream"]:
         used.append(("retries", "next_upstream", upstream["next_upstream"]))
+    on_response = [c for c in upstream["next_upstream"] if c not in ("error", "off")]
+    if on_response:
+        used.append(("retries_on_response", "next_upstream", on_response))
     if upstream["health_check"] is not None:
         used.append(("active_health_check", "health_check", upstream["health_check"]))
     return used

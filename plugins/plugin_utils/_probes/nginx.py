@@ -4,7 +4,8 @@
 """What groundwork.server.nginx needs to know about the host, beyond the generic probes.
 
 Runs on the managed host inside the shared probe (plugin_utils/_host_probe.py), which
-passes its generic helpers as ``core``. Standard library only, read-only.
+passes its generic helpers as ``core`` (certificate_facts: what the web servers share about
+the certificates they serve). Standard library only, read-only.
 
 args: {"names": [certificate names], "certificate_dir", "hook_dir", "consumer",
        "placeholder", "acme_specs_dir", "renew_unit", "pid_file"}
@@ -16,9 +17,6 @@ removed), the ACME certificates still waiting for their real certificate and whe
 renewal service is installed.
 """
 
-import glob
-import json
-import os
 
 SYSTEMD_DEFAULT_NOFILE = 524288
 
@@ -40,59 +38,12 @@ def nofile_limit(core, pid_file):
     return limit
 
 
-def ocsp_uri(core, path):
-    if not os.path.exists(path):
-        return ""
-    done = core.run(["/usr/bin/openssl", "x509", "-noout", "-ocsp_uri", "-in", path])
-    return done.stdout.strip() if done is not None and done.returncode == 0 else ""
-
-
-def acme_pending(core, args, name):
-    """An ACME certificate of groundwork.server.tls still waiting for its real certificate: a
-    self-signed placeholder, or names that differ from the renewal spec (new names can only
-    be validated once nginx serves them)."""
-    directory = os.path.join(args["certificate_dir"], name)
-    if os.path.exists(os.path.join(directory, args["placeholder"])):
-        return True
-    try:
-        spec = json.loads(core.read(os.path.join(args["acme_specs_dir"], f"{name}.json")) or "")
-        domains = {domain.lower() for domain in spec["domains"]}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return False  # not an ACME certificate
-    san = core.run(
-        [
-            "/usr/bin/openssl",
-            "x509",
-            "-noout",
-            "-ext",
-            "subjectAltName",
-            "-in",
-            os.path.join(directory, "cert.pem"),
-        ]
-    )
-    if san is None or san.returncode != 0:
-        return True
-    names = {
-        entry.strip()[4:].lower()
-        for entry in san.stdout.replace("\n", ",").split(",")
-        if entry.strip().startswith("DNS:")
-    }
-    return names != domains
-
-
 def inspect(args, core):
-    names = list(args.get("names") or [])
-    certificate_dir = args["certificate_dir"]
     return {
         "version": version(core),
         "cpus": core.cpus(),
         "memory_kb": core.memory_kb(),
         "nofile_limit": nofile_limit(core, args.get("pid_file") or "/run/nginx.pid"),
-        "ocsp": {
-            name: ocsp_uri(core, os.path.join(certificate_dir, name, "fullchain.pem")) for name in names
-        },
         "resolvers": core.resolvers(),
-        "hooks": sorted(glob.glob(os.path.join(args["hook_dir"], "*.d", args["consumer"]))),
-        "acme_pending": [name for name in names if acme_pending(core, args, name)],
-        "renew_service": os.path.exists(os.path.join("/etc/systemd/system", args["renew_unit"])),
+        **core.certificate_facts(args),
     }

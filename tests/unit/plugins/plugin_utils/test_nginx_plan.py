@@ -226,8 +226,8 @@ def test_nginx_refuses_active_health_checks_before_any_change():
     ]
 
 
-def test_nginx_renders_every_feature_but_active_health_checks():
-    assert set(FEATURES) - role.FEATURES == {"active_health_check"}
+def test_nginx_renders_every_feature_but_active_health_checks_and_apache_directives():
+    assert set(FEATURES) - role.FEATURES == {"active_health_check", "raw_apache"}
     assert set(FEATURES) >= role.FEATURES
 
 

@@ -23,6 +23,13 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._role_action imp
 SOURCE = Path(__file__).resolve().parents[4] / "plugins" / "plugin_utils" / "_probes" / "nginx.py"
 
 
+def host_probe():
+    """The shared probe library, where the certificate facts of the web servers are."""
+    namespace = {"__name__": "host_probe"}
+    exec(compile(PROBE.read(), "host_probe", "exec"), namespace)  # noqa: S102
+    return types.SimpleNamespace(**namespace)
+
+
 def load():
     namespace = {"__name__": "probe_nginx"}
     exec(compile(SOURCE.read_text(), str(SOURCE), "exec"), namespace)  # noqa: S102
@@ -155,13 +162,13 @@ def test_acme_pending(tmp_path, placeholder, spec, san, expected):
     if spec is not None:
         files[str(tmp_path / "specs" / "shop.json")] = spec if isinstance(spec, str) else json.dumps(spec)
     runs = {"/usr/bin/openssl": san} if san else {}
-    assert load().acme_pending(core(runs=runs, files=files), args, "shop") is expected
+    assert host_probe().acme_pending(core(runs=runs, files=files), args, "shop") is expected
 
 
 def test_ocsp_uri_of_a_certificate(tmp_path):
     chain = tmp_path / "fullchain.pem"
-    assert load().ocsp_uri(core(), str(chain)) == ""  # absent
+    assert host_probe().ocsp_uri(core(), str(chain)) == ""  # absent
     chain.write_text("PEM")
     ocsp = core(runs={"/usr/bin/openssl": Done(0, "http://r3.o.lencr.org\n")})
-    assert load().ocsp_uri(ocsp, str(chain)) == "http://r3.o.lencr.org"
-    assert load().ocsp_uri(core(runs={"/usr/bin/openssl": Done(1)}), str(chain)) == ""
+    assert host_probe().ocsp_uri(ocsp, str(chain)) == "http://r3.o.lencr.org"
+    assert host_probe().ocsp_uri(core(runs={"/usr/bin/openssl": Done(1)}), str(chain)) == ""
