@@ -497,10 +497,14 @@ def test_features_of_the_example_model():
         ("nginx_upstreams[0] (app)", "method_round_robin"),
         ("nginx_upstreams[0] (app)", "passive_health"),
         ("nginx_upstreams[0] (app)", "retries"),
+        ("nginx_upstreams[0] (app)", "failure_count"),
+        ("nginx_upstreams[0] (app)", "retries_on_response"),
         ("nginx_upstreams[1] (api)", "upstreams"),
         ("nginx_upstreams[1] (api)", "method_least_connections"),
         ("nginx_upstreams[1] (api)", "passive_health"),
         ("nginx_upstreams[1] (api)", "retries"),
+        ("nginx_upstreams[1] (api)", "failure_count"),
+        ("nginx_upstreams[1] (api)", "retries_on_response"),
     }
     assert all(feature in FEATURES for _where, feature, _key, _value in features_used(model()))
 
