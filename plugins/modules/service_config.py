@@ -11,12 +11,13 @@ short_description: Apply a service's configuration files as one validated, rever
 version_added: 0.1.0
 description:
   - Writes a set of configuration files for one service as a single transaction.
-  - When nothing differs (content, owner, group, mode, unmanaged leftovers in O(owned_dirs)),
-    nothing is touched and the service is not reloaded.
+  - When nothing differs (content, owner, group, mode, the target of a symbolic link,
+    unmanaged leftovers in O(owned_dirs)), nothing is touched and the service is not reloaded.
   - Otherwise the module keeps the current files, writes the new ones atomically, runs the
     service's own checker O(validate) on the B(whole) candidate configuration, activates it
     (O(activate)), and runs the health O(probe).
-  - On any failure it restores every file, brings the service back to the configuration it
+  - On any failure it restores every file and symbolic link as it was (a link replaced by a
+    file, or a file by a link, included), brings the service back to the configuration it
     ran before, and fails with the checker's own message and the stage that failed
     (RV(failed_stage)).
 author: groundwork developers (@groundwork)
@@ -26,39 +27,54 @@ attributes:
     description: Writes nothing and reports exactly what a real run would change.
   diff_mode:
     support: full
-    description: One unified diff per changed file; O(files[].secret) files show no content.
+    description:
+      - One unified diff per changed file; O(files[].secret) files show no content.
+      - A symbolic link shows as C(-> target).
   idempotent:
     support: full
     description: A second run with the same input changes nothing and does not reload.
 options:
   files:
-    description: The files of the configuration.
+    description: The files and symbolic links of the configuration.
     type: list
     elements: dict
     required: true
     suboptions:
       path:
-        description: Absolute path of the file.
+        description: Absolute path of the file or symbolic link.
         type: path
         required: true
       content:
-        description: The complete content. Required when O(files[].state=present).
+        description:
+          - The complete content. Required when O(files[].state=present).
+          - Not allowed with O(files[].state=link).
         type: str
       state:
-        description: V(absent) removes the file.
+        description:
+          - V(present) writes a regular file with O(files[].content).
+          - V(link) makes O(files[].path) a symbolic link to O(files[].src), replacing a file
+            or a link to somewhere else that is there.
+          - V(absent) removes the file or symbolic link.
         type: str
-        choices: [present, absent]
+        choices: [present, link, absent]
         default: present
+      src:
+        description:
+          - The target of the symbolic link. Required when O(files[].state=link), and only
+            allowed then.
+          - Stored verbatim, not resolved or checked; a relative target such as
+            V(../mods-available/ssl.load) is relative to the directory of the link.
+        type: str
       owner:
-        description: Owning user.
+        description: Owning user. Ignored for O(files[].state=link).
         type: str
         default: root
       group:
-        description: Owning group.
+        description: Owning group. Ignored for O(files[].state=link).
         type: str
         default: root
       mode:
-        description: Permissions as an octal string.
+        description: Permissions as an octal string. Ignored for O(files[].state=link).
         type: str
         default: "0644"
       secret:
@@ -150,17 +166,33 @@ EXAMPLES = r"""
     probe:
       url: http://127.0.0.1/healthz
       status: 200
+
+- name: Enable the ssl module of Apache with its configuration, checked before the reload
+  groundwork.server.service_config:
+    service: apache2.service
+    validate: [/usr/sbin/apache2ctl, configtest]
+    files:
+      - path: /etc/apache2/mods-enabled/ssl.load
+        state: link
+        src: ../mods-available/ssl.load
+      - path: /etc/apache2/mods-enabled/ssl.conf
+        state: link
+        src: ../mods-available/ssl.conf
+      - path: /etc/apache2/conf-enabled/tls.conf
+        content: "{{ lookup('ansible.builtin.template', 'tls.conf.j2') }}"
 """
 
 RETURN = r"""
 files_changed:
-  description: Files written (created, updated, or with new owner, group or mode).
+  description:
+    - Files written (created, updated, or with new owner, group or mode) and symbolic links
+      created or pointed at a new target.
   returned: always
   type: list
   elements: str
   sample: [/etc/nginx/nginx.conf]
 files_removed:
-  description: Files removed, including unmanaged leftovers in O(owned_dirs).
+  description: Files and symbolic links removed, including unmanaged leftovers in O(owned_dirs).
   returned: always
   type: list
   elements: str
@@ -197,7 +229,8 @@ from ansible_collections.groundwork.server.plugins.module_utils._service_config.
 FILE_OPTIONS = {
     "path": {"type": "path", "required": True},
     "content": {"type": "str"},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "state": {"type": "str", "choices": ["present", "link", "absent"], "default": "present"},
+    "src": {"type": "str"},
     "owner": {"type": "str", "default": "root"},
     "group": {"type": "str", "default": "root"},
     "mode": {"type": "str", "default": "0644"},
@@ -218,7 +251,14 @@ PROBE_OPTIONS = {
 def main():
     module = AnsibleModule(
         argument_spec={
-            "files": {"type": "list", "elements": "dict", "required": True, "options": FILE_OPTIONS},
+            "files": {
+                "type": "list",
+                "elements": "dict",
+                "required": True,
+                "options": FILE_OPTIONS,
+                "required_if": [["state", "link", ["src"]]],
+                "mutually_exclusive": [["content", "src"]],
+            },
             "owned_dirs": {"type": "list", "elements": "path", "default": []},
             "validate": {"type": "list", "elements": "str"},
             "service": {"type": "str"},
@@ -245,6 +285,7 @@ def main():
                 group=f["group"],
                 mode=parse_mode(f["mode"]),
                 secret=f["secret"],
+                src=f["src"],
             )
             for f in params["files"]
         ]

@@ -11,6 +11,10 @@ The transaction: compare → (check mode stops here) → keep the old state in m
 write → validate the whole candidate with the service's checker → activate → probe.
 Any failure restores every file, re-activates the service with its previous
 configuration when it was running, and reports the stage and the checker's own words.
+
+A file is a regular file with content (``state="present"``), a symbolic link to ``src``
+(``state="link"``; owner, group and mode do not apply to it) or nothing (``"absent"``).
+Whatever was at a path before, file or link, is what a failure puts back.
 """
 
 from __future__ import annotations
@@ -41,13 +45,18 @@ class FileState:
 
 @dataclass(frozen=True)
 class FileSpec:
+    """What a path should be. ``src`` is a link's target, kept verbatim (it may be relative
+    to the link's directory, like ``../mods-available/ssl.load``); owner, group and mode
+    are ignored for a link."""
+
     path: str
     content: str | None = None
-    state: str = "present"
+    state: str = "present"  # present | link | absent
     owner: str = "root"
     group: str = "root"
     mode: int = 0o644
     secret: bool = False
+    src: str | None = None
 
 
 @dataclass
@@ -123,10 +132,24 @@ def plan(host, files: list[FileSpec], owned_dirs: list[str]) -> list[Change]:
         if path in managed:
             raise ServiceConfigError(f"files: path {path!r} is listed twice")
         managed.add(path)
+        if spec.state not in ("present", "link", "absent"):
+            raise ServiceConfigError(f"files: {path} has state={spec.state}; use present, link or absent")
+        if spec.state == "link":
+            if spec.content is not None:
+                raise ServiceConfigError(f"files: {path} has state=link and content; a link has only src")
+            if not spec.src:
+                raise ServiceConfigError(f"files: {path} has state=link but no src (the link's target)")
+        elif spec.src is not None:
+            raise ServiceConfigError(
+                f"files: {path} has src but state={spec.state}; src is only for state=link"
+            )
         before = host.stat(path)
         after = None
         wanted = {"path": path, "state": spec.state}
-        if spec.state != "absent":
+        if spec.state == "link":
+            after = FileState(link=spec.src)
+            wanted["src"] = spec.src
+        elif spec.state != "absent":
             if spec.content is None:
                 raise ServiceConfigError(f"files: {path} has state=present but no content")
             after = FileState(
@@ -172,9 +195,12 @@ def diffs(changes: list[Change]) -> list[dict]:
             "before": _text(change.before, change.secret),
             "after": _text(change.after, change.secret),
         }
+        # Owner, group and mode where both sides are files; a link shows as "-> target".
         if change.action == "attributes" or (
             change.before is not None
             and change.after is not None
+            and change.before.link is None
+            and change.after.link is None
             and _describe(change.before) != _describe(change.after)
         ):
             entry["before"] += f"# {_describe(change.before)}\n"
@@ -198,6 +224,8 @@ def unified(entry: dict) -> str:
 def _write(host, change: Change) -> None:
     if change.after is None:
         host.remove(change.path)
+    elif change.after.link is not None:
+        host.symlink(change.path, change.after.link)
     elif change.action == "attributes":
         host.set_attributes(change.path, change.after)
     else:

@@ -94,11 +94,18 @@ class LocalHost:
         os.chmod(path, state.mode)
 
     def symlink(self, path: str, target: str) -> None:
+        # A temporary link renamed over the path: the path is the old file or link, or the
+        # new link, never missing. The target is kept as given (relative stays relative).
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
         tmp = f"{path}.gw-link"
         if os.path.lexists(tmp):
             os.unlink(tmp)
         os.symlink(target, tmp)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
 
     def remove(self, path: str) -> None:
         with contextlib.suppress(FileNotFoundError):

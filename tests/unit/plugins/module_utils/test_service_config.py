@@ -60,8 +60,10 @@ class FakeHost:
             raise OSError(28, "No space left on device")
 
     def write(self, path, state):
+        # Like the real one: a write makes a regular file, never a link.
+        assert state.content is not None, f"write({path}) without content"
         self._maybe_fail(path)
-        self.files[path] = state
+        self.files[path] = FileState(state.content, state.uid, state.gid, state.mode)
 
     def set_attributes(self, path, state):
         self._maybe_fail(path)
@@ -353,6 +355,199 @@ def test_diffs_of_nothing_is_empty():
     assert diffs([]) == []
 
 
+# --- symbolic links -----------------------------------------------------------------
+
+MODS = "/etc/apache2/mods-enabled"
+SSL_LOAD = f"{MODS}/ssl.load"
+SSL_TARGET = "../mods-available/ssl.load"
+A2_T = ["/usr/sbin/apache2ctl", "configtest"]
+
+
+def link_spec(path=SSL_LOAD, src=SSL_TARGET, **kwargs):
+    return FileSpec(path, state="link", src=src, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("before", "action"),
+    [
+        pytest.param(None, "create", id="missing"),
+        pytest.param(FileState(link=SSL_TARGET), None, id="already-correct"),
+        pytest.param(FileState(link="/etc/apache2/mods-available/ssl.load"), "update", id="wrong-target"),
+        pytest.param(FileState(link="ssl.load"), "update", id="other-relative-target"),
+        pytest.param(state("LoadModule ssl_module x.so\n"), "update", id="file-to-link"),
+    ],
+)
+def test_plan_of_a_link(before, action):
+    host = FakeHost({SSL_LOAD: before} if before else {})
+    changes = plan(host, [link_spec()], [])
+    assert [(c.path, c.action) for c in changes] == ([(SSL_LOAD, action)] if action else [])
+    if action:
+        assert changes[0].before == before
+        assert changes[0].after == FileState(link=SSL_TARGET)
+
+
+@pytest.mark.parametrize(
+    ("before", "spec", "after"),
+    [
+        pytest.param({}, link_spec(), FileState(link=SSL_TARGET), id="create-link"),
+        pytest.param(
+            {SSL_LOAD: FileState(link="../mods-available/old.load")},
+            link_spec(),
+            FileState(link=SSL_TARGET),
+            id="wrong-target",
+        ),
+        pytest.param({SSL_LOAD: state("x\n")}, link_spec(), FileState(link=SSL_TARGET), id="file-to-link"),
+        pytest.param(
+            {SSL_LOAD: FileState(link=SSL_TARGET)}, FileSpec(SSL_LOAD, "x\n"), state("x\n"), id="link-to-file"
+        ),
+        pytest.param(
+            {SSL_LOAD: FileState(link=SSL_TARGET)}, FileSpec(SSL_LOAD, state="absent"), None, id="remove"
+        ),
+    ],
+)
+def test_links_are_written_and_a_failed_validation_puts_back_what_was_there(before, spec, after):
+    host = FakeHost(before)
+    result = run(host, [spec], owned_dirs=[], validate=A2_T, service="apache2.service")
+    assert result.changed and not result.failed
+    assert host.files.get(SSL_LOAD) == after
+    assert (result.files_changed or result.files_removed) == [SSL_LOAD]
+
+    host = FakeHost(before)
+    host.results[tuple(A2_T)] = [(1, "", "AH00526: Syntax error on line 1 of ssl.load")]
+    result = run(host, [spec], owned_dirs=[], validate=A2_T, service="apache2.service")
+    assert result.failed_stage == "validate" and result.restored and not result.changed
+    assert host.files == before
+    assert ["systemctl", "reload-or-restart", "apache2.service"] not in host.commands
+
+
+def test_a_link_already_right_is_no_change_and_its_attributes_are_ignored():
+    host = FakeHost({SSL_LOAD: FileState(link=SSL_TARGET)})
+    # An owner that does not exist is not even looked up: owner, group and mode do not apply.
+    spec = link_spec(owner="nobody-here", group="www-data", mode=0o600)
+    result = run(host, [spec], owned_dirs=[MODS], validate=A2_T, service="apache2.service")
+    assert not result.changed and result.diff == [] and host.commands == []
+
+
+def test_restore_after_a_failed_validate_brings_back_links_and_files_together():
+    before = {
+        "/etc/apache2/apache2.conf": state("ServerRoot /etc/apache2\n"),
+        SSL_LOAD: state("LoadModule ssl_module x.so\n"),  # a file where a link belongs
+        f"{MODS}/ssl.conf": FileState(link="../mods-available/old-ssl.conf"),  # a wrong link
+        f"{MODS}/rewrite.load": FileState(link="../mods-available/rewrite.load"),  # a stray
+        f"{MODS}/status.conf": FileState(link="../mods-available/status.conf"),  # becomes a file
+    }
+    files = [
+        FileSpec("/etc/apache2/apache2.conf", "ServerRoot /etc/apache2\nListen 443\n"),
+        link_spec(),
+        link_spec(f"{MODS}/ssl.conf", "../mods-available/ssl.conf"),
+        link_spec(f"{MODS}/headers.load", "../mods-available/headers.load"),
+        FileSpec(f"{MODS}/status.conf", "ExtendedStatus On\n"),
+    ]
+    host = FakeHost(before)
+    host.results[tuple(A2_T)] = [(1, "", "AH00526: Syntax error")]
+    result = run(host, files, owned_dirs=[MODS], validate=A2_T, service="apache2.service")
+    assert result.failed_stage == "validate" and result.restored
+    assert host.files == before
+    assert result.files_removed == [f"{MODS}/rewrite.load"]
+    assert sorted(result.files_changed) == sorted(f.path for f in files)
+
+
+def test_check_mode_reports_a_link_with_its_target_and_touches_nothing():
+    before = {SSL_LOAD: FileState(link="../mods-available/old.load")}
+    host = FakeHost(before)
+    result = run(
+        host,
+        [link_spec(), link_spec(f"{MODS}/ssl.conf", "../mods-available/ssl.conf")],
+        owned_dirs=[MODS],
+        check_mode=True,
+    )
+    assert result.changed and host.files == before and host.commands == []
+    assert result.files_changed == [SSL_LOAD, f"{MODS}/ssl.conf"]
+    update, create = result.diff
+    assert (update["before"], update["after"]) == (
+        "-> ../mods-available/old.load\n",
+        "-> ../mods-available/ssl.load\n",
+    )
+    assert (create["before_header"], create["after"]) == ("/dev/null", "-> ../mods-available/ssl.conf\n")
+    text = unified(update)
+    assert "-> ../mods-available/old.load" in text and "+-> ../mods-available/ssl.load" in text
+    assert "symlink to" not in text  # the target is said once, not again as an attribute line
+
+
+@pytest.mark.parametrize(
+    ("before", "spec", "minus", "plus"),
+    [
+        pytest.param(state("x\n"), link_spec(), "-x", "+-> ../mods-available/ssl.load", id="file-to-link"),
+        pytest.param(
+            FileState(link=SSL_TARGET),
+            FileSpec(SSL_LOAD, "x\n"),
+            "--> ../mods-available/ssl.load",
+            "+x",
+            id="link-to-file",
+        ),
+    ],
+)
+def test_diff_between_a_file_and_a_link(before, spec, minus, plus):
+    result = run(FakeHost({SSL_LOAD: before}), [spec], owned_dirs=[], check_mode=True)
+    lines = unified(result.diff[0]).splitlines()
+    assert minus in lines and plus in lines
+
+
+def test_stray_links_in_an_owned_dir_are_removed_and_listed_links_kept():
+    host = FakeHost(
+        {
+            SSL_LOAD: FileState(link=SSL_TARGET),
+            f"{MODS}/rewrite.load": FileState(link="../mods-available/rewrite.load"),
+            f"{MODS}/notes.txt": state("left behind\n"),
+        }
+    )
+    result = run(host, [link_spec()], owned_dirs=[MODS], validate=A2_T, service="apache2.service")
+    assert sorted(result.files_removed) == [f"{MODS}/notes.txt", f"{MODS}/rewrite.load"]
+    assert result.files_changed == []
+    assert host.files == {SSL_LOAD: FileState(link=SSL_TARGET)}
+    assert result.diff[0 if result.diff[0]["before"].startswith("left") else 1]["after"] == ""
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        pytest.param(
+            FileSpec(SSL_LOAD, "LoadModule x\n", state="link", src=SSL_TARGET),
+            f"{SSL_LOAD} has state=link and content",
+            id="link-with-content",
+        ),
+        pytest.param(
+            FileSpec(SSL_LOAD, state="link"), f"{SSL_LOAD} has state=link but no src", id="link-without-src"
+        ),
+        pytest.param(link_spec(src=""), f"{SSL_LOAD} has state=link but no src", id="link-with-empty-src"),
+        pytest.param(
+            FileSpec(SSL_LOAD, "x\n", src=SSL_TARGET),
+            f"{SSL_LOAD} has src but state=present",
+            id="src-on-a-file",
+        ),
+        pytest.param(
+            FileSpec(SSL_LOAD, state="absent", src=SSL_TARGET),
+            f"{SSL_LOAD} has src but state=absent",
+            id="src-on-absent",
+        ),
+        pytest.param(
+            FileSpec(SSL_LOAD, state="directory"), f"{SSL_LOAD} has state=directory", id="unknown-state"
+        ),
+    ],
+)
+def test_bad_link_specs_are_refused_before_anything_is_touched(spec, message):
+    before = {
+        "/etc/apache2/apache2.conf": state("old\n"),
+        f"{MODS}/rewrite.load": FileState(link="../mods-available/rewrite.load"),
+    }
+    host = FakeHost(before)
+    # The bad spec comes after a valid change and in an owned dir with a stray: neither happens.
+    files = [FileSpec("/etc/apache2/apache2.conf", "new\n"), spec]
+    with pytest.raises(ServiceConfigError, match=message):
+        run(host, files, owned_dirs=[MODS], validate=A2_T)
+    assert host.files == before and host.commands == []
+
+
 # --- the real host on a temporary directory -----------------------------------------
 
 
@@ -409,3 +604,64 @@ def test_local_host_tcp_probe_succeeds_on_a_listening_port():
         port = server.getsockname()[1]
         ok, _detail = LocalHost(run=None).probe({"tcp_port": port, "host": "127.0.0.1", "timeout": 2})
     assert ok
+
+
+def test_local_host_links_relative_targets_verbatim_and_restores_files_and_links(tmp_path):
+    available, enabled = tmp_path / "mods-available", tmp_path / "mods-enabled"
+    available.mkdir()
+    enabled.mkdir()
+    (available / "ssl.load").write_text("LoadModule ssl_module x.so\n")
+    ssl_load, ssl_conf, status = enabled / "ssl.load", enabled / "ssl.conf", enabled / "status.conf"
+    ssl_load.write_text("a file where a link belongs\n")
+    os.symlink("../mods-available/old-ssl.conf", ssl_conf)
+    os.symlink("../mods-available/status.conf", status)
+    uid, gid = os.getuid(), os.getgid()
+    files = [
+        FileSpec(str(ssl_load), state="link", src="../mods-available/ssl.load"),
+        FileSpec(str(ssl_conf), state="link", src="../mods-available/ssl.conf"),
+        FileSpec(str(enabled / "new.load"), state="link", src="../mods-available/new.load"),
+        FileSpec(str(status), "ExtendedStatus On\n", owner=str(uid), group=str(gid)),
+    ]
+
+    def listing():
+        return sorted(p.name for p in enabled.iterdir())
+
+    failing = LocalHost(run=lambda argv: (1, "", "AH00526: Syntax error"))
+    result = apply(failing, files, owned_dirs=[str(enabled)], validate=["apache2ctl", "configtest"])
+    assert result.failed_stage == "validate" and result.restored
+    assert not ssl_load.is_symlink() and ssl_load.read_text() == "a file where a link belongs\n"
+    assert os.readlink(ssl_conf) == "../mods-available/old-ssl.conf"
+    assert os.readlink(status) == "../mods-available/status.conf"
+    assert listing() == ["ssl.conf", "ssl.load", "status.conf"]  # nothing new, no temporary links
+
+    host = LocalHost(run=lambda argv: (0, "", ""))
+    result = apply(host, files, owned_dirs=[str(enabled)], validate=["apache2ctl", "configtest"])
+    assert result.changed and not result.failed
+    assert os.readlink(ssl_load) == "../mods-available/ssl.load"  # verbatim, still relative
+    assert ssl_load.read_text() == "LoadModule ssl_module x.so\n"  # resolves from its directory
+    assert os.readlink(ssl_conf) == "../mods-available/ssl.conf"
+    assert os.readlink(enabled / "new.load") == "../mods-available/new.load"  # dangling is allowed
+    assert not status.is_symlink() and status.read_text() == "ExtendedStatus On\n"
+    assert listing() == ["new.load", "ssl.conf", "ssl.load", "status.conf"]
+
+    again = apply(host, files, owned_dirs=[str(enabled)], check_mode=True)
+    assert not again.changed
+
+    # A link replaced by a file and a file by a link, undone on the real host.
+    swapped = [
+        FileSpec(str(ssl_load), "not a link any more\n", owner=str(uid), group=str(gid)),
+        FileSpec(str(status), state="link", src="../mods-available/status.conf"),
+    ]
+    result = apply(failing, swapped, validate=["apache2ctl", "configtest"])
+    assert result.failed_stage == "validate" and result.restored
+    assert os.readlink(ssl_load) == "../mods-available/ssl.load"
+    assert not status.is_symlink() and status.read_text() == "ExtendedStatus On\n"
+
+
+def test_local_host_symlink_over_a_directory_fails_and_leaves_no_temporary_link(tmp_path):
+    (tmp_path / "conf.d").mkdir()
+    host = LocalHost(run=lambda argv: (0, "", ""))
+    result = apply(host, [FileSpec(str(tmp_path / "conf.d"), state="link", src="elsewhere")])
+    assert result.failed_stage == "write" and result.restored
+    assert (tmp_path / "conf.d").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conf.d"]
