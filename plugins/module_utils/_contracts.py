@@ -116,7 +116,7 @@ TIERS = (
         "label": "Load balancers",
         "choice_var": "groundwork_web_server",
         "default": "nginx",
-        "roles": {"nginx": "groundwork.server.nginx", "apache": None},
+        "roles": {"nginx": "groundwork.server.nginx", "apache": "groundwork.server.apache"},
     },
     {
         "tier": "appservers",

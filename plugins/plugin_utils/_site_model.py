@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """The site model of the web-server roles: one schema for sites and upstreams, validated
-once, in HTTP's vocabulary, rendered by any web-server role (groundwork.server.nginx and groundwork.server.apache).
+once, in HTTP's vocabulary, rendered by any web-server role (groundwork.server.nginx and
+groundwork.server.apache).
 
 ``site_model(sites, upstreams=..., certificates=..., groups=..., hostvars=...)`` validates
 and normalises the input and returns ``{"sites", "upstreams", "certificates", "errors"}``;

@@ -80,7 +80,7 @@ def test_flow_services_are_the_catalogue_without_the_app():
         ("loadbalancers", "nginx", "nginx", None),
         ("dbservers", None, "postgresql", None),
         ("appservers", None, "app", None),
-        ("loadbalancers", "apache", None, "groundwork_web_server: 'apache' is planned but not part of"),
+        ("loadbalancers", "apache", "apache", None),
         ("dbservers", "mariadb", None, "groundwork_database: 'mariadb' is planned but not part of"),
         ("dbservers", "mysql", None, "groundwork_database: 'mysql' is not a server for the dbservers tier"),
         ("loadbalancers", "Nginx", None, "allowed: 'nginx' or 'apache'"),

@@ -73,7 +73,8 @@ class _Templar:
         ("lb1", {}, ["nginx"]),
         ("db1", {}, ["postgresql"]),
         ("app1", {}, ["app"]),
-        ("lb1", {"groundwork_web_server": "apache"}, []),  # not shipped yet: the role check says so
+        ("lb1", {"groundwork_web_server": "apache"}, ["apache"]),
+        ("db1", {"groundwork_database": "mariadb"}, []),  # not shipped yet: the role check says so
         ("other", {}, []),
         ("db1", {"groundwork_dbservers": "databases"}, []),
         ("db2", {"groundwork_dbservers": "databases"}, ["postgresql"]),
