@@ -490,7 +490,8 @@ def site_rules(site):
             elif code == 200:
                 rule["kind"] = "respond"
                 rule["file"] = response_file(site["name"], index)
-                rule["content"] = (target or "") + ("\n" if target else "")
+                # the body exactly as given, like nginx's return 200 "text"
+                rule["content"] = target or ""
             else:
                 rule["kind"] = "status"
                 rule["text"] = quoted(target) if target else None
