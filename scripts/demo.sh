@@ -8,6 +8,8 @@
 #        scripts/demo.sh down     remove the containers, the network and the demo key
 #        scripts/demo.sh containers   only create (when missing) and start the containers
 #   GW_DEMO_RELEASE=13            Debian release of the containers (default 12)
+#   GW_DEMO_WEB=apache            the balancer's web server: nginx (default) or apache
+#                                 (groundwork_web_server; switching re-creates the balancer)
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=scripts/lib/images.sh
@@ -23,6 +25,11 @@ HTTP_PORT=8080
 # The demo's internal CA (tls_internal_ca_dir in inventories/demo/group_vars/all.yml).
 CA_DIR="$HOME/.local/share/groundwork/demo-ca"
 RELEASE="${GW_DEMO_RELEASE:-12}"
+WEB="${GW_DEMO_WEB:-nginx}"
+case "$WEB" in
+  nginx | apache) ;;
+  *) die "GW_DEMO_WEB must be nginx or apache (got '$WEB')" ;;
+esac
 DEMO_DIR="$GW_ROOT/.demo"
 
 container_state() {
@@ -41,6 +48,12 @@ start_containers() {
     log "Re-creating $LB to publish it on 127.0.0.1:$HTTPS_PORT and 127.0.0.1:$HTTP_PORT"
     docker rm -f "$LB" >/dev/null
   fi
+  # The balancer runs one web server: another one gets a fresh container.
+  if [ "$(container_state "$LB")" != absent ] \
+    && [ "$(docker inspect -f '{{index .Config.Labels "org.groundwork.demo.web"}}' "$LB")" != "$WEB" ]; then
+    log "Re-creating $LB for $WEB"
+    docker rm -f "$LB" >/dev/null
+  fi
   for host in "${HOSTS[@]}"; do
     case "$(container_state "$host")" in
       running) ;;
@@ -48,7 +61,8 @@ start_containers() {
         log "Creating container $host (Debian $RELEASE)"
         local ports=()
         # The balancer is published on loopback only (inventories/demo/group_vars/loadbalancers.yml).
-        [ "$host" = "$LB" ] && ports=(-p "127.0.0.1:$HTTPS_PORT:443" -p "127.0.0.1:$HTTP_PORT:80")
+        [ "$host" = "$LB" ] && ports=(-p "127.0.0.1:$HTTPS_PORT:443" -p "127.0.0.1:$HTTP_PORT:80"
+          --label "org.groundwork.demo.web=$WEB")
         # systemd as PID 1 with the settings that work on this engine (ENVIRONMENT.md)
         docker run -d --name "$host" --hostname "$host" --network "$NETWORK" \
           --label org.groundwork.demo=1 "${ports[@]}" \
@@ -93,16 +107,16 @@ up() {
   ensure_container_workspace "$RELEASE"
   ensure_demo_key
   start_containers
-  log "Applying playbooks/site.yml to inventories/demo"
-  local log_file="$DEMO_DIR/site.log"
-  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/site.yml) | tee "$log_file"
+  log "Applying playbooks/site.yml to inventories/demo (balancer: $WEB)"
+  local log_file="$DEMO_DIR/site.log" web=(-e "groundwork_web_server=$WEB")
+  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/site.yml "${web[@]}") | tee "$log_file"
   local rc="${PIPESTATUS[0]}"
   [ "$rc" -eq 0 ] || die "playbooks/site.yml failed (exit $rc); full output in $log_file"
-  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo scripts/demo/summary.yml \
+  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo scripts/demo/summary.yml "${web[@]}" \
     -e "__gw_demo_log=$log_file" -e "__gw_demo_dir=$DEMO_DIR") >"$DEMO_DIR/summary.log" \
     || die "could not read the state back from the hosts; see $DEMO_DIR/summary.log"
   ensure_graphviz
-  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/architecture.yml \
+  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/architecture.yml "${web[@]}" \
     -e "architecture_output_dir=$DEMO_DIR") >"$DEMO_DIR/architecture.log" \
     || die "could not draw the architecture picture; see $DEMO_DIR/architecture.log"
   printf '\n'

@@ -17,6 +17,15 @@ SCENARIO = Path(__file__).resolve().parents[1]
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 # The directory, so that the group_vars Molecule links next to the inventory apply.
 INVENTORY_DIR = str(Path(INVENTORY).parent)
+# The hosts' names: stack-*, or stack-apache-* in the stack-apache scenario (its molecule.yml).
+PREFIX = os.environ.get("GW_STACK_PREFIX", "stack")
+LB, APP1, APP2, DB, CLIENT = (f"{PREFIX}-{name}" for name in ("lb", "app1", "app2", "db", "client"))
+# The balancer's server: nginx, or apache in the stack-apache scenario.
+WEB_SERVER = os.environ.get("GW_STACK_WEB_SERVER", "nginx")
+# Its error log, the mark of a request it sent to a server that failed, and its unit.
+ERROR_LOG = {"nginx": "/var/log/nginx/error.log", "apache": "/var/log/apache2/error.log"}[WEB_SERVER]
+PROXY_ERROR = {"nginx": "upstream", "apache": "proxy"}[WEB_SERVER]
+WEB_UNIT = {"nginx": "nginx", "apache": "apache2"}[WEB_SERVER]
 ANSWER = re.compile(r"^served by (?P<host>\S+) version (?P<version>\S+) counter (?P<counter>\d+)$")
 
 
@@ -26,30 +35,30 @@ def host(name):
 
 @pytest.fixture(scope="module")
 def client():
-    return host("stack-client")
+    return host(CLIENT)
 
 
 @pytest.fixture(scope="module")
 def lb():
-    return host("stack-lb")
+    return host(LB)
 
 
 @pytest.fixture(scope="module")
 def app1():
-    return host("stack-app1")
+    return host(APP1)
 
 
 @pytest.fixture(scope="module")
 def app2():
-    return host("stack-app2")
+    return host(APP2)
 
 
 @pytest.fixture(scope="module")
 def db():
-    return host("stack-db")
+    return host(DB)
 
 
-def get(client, url="https://stack-lb/", options=""):
+def get(client, url=f"https://{LB}/", options=""):
     """One request from the client: (status, body). The client trusts the internal CA."""
     result = client.run(
         f"curl --silent --show-error --max-time 10 {options} --write-out '\\n%{{http_code}}' {url}"

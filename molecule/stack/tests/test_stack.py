@@ -11,29 +11,41 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conftest import ANSWER, answers, get, run_playbook
+from conftest import (
+    ANSWER,
+    APP1,
+    APP2,
+    DB,
+    ERROR_LOG,
+    LB,
+    PROXY_ERROR,
+    WEB_UNIT,
+    answers,
+    get,
+    run_playbook,
+)
 
 APP = "demo"
 
 
 def test_https_through_the_balancer_reaches_both_app_servers_and_the_counter_rises(client):
     seen = answers(client, 8)
-    assert {a["host"] for a in seen} == {"stack-app1", "stack-app2"}
+    assert {a["host"] for a in seen} == {APP1, APP2}
     counters = [int(a["counter"]) for a in seen]
     assert counters == sorted(counters) and len(set(counters)) == len(counters)
 
 
 def test_plain_http_is_redirected_to_https(client):
-    status = get(client, "http://stack-lb/some/path")[0]
+    status = get(client, f"http://{LB}/some/path")[0]
     assert status == 308
 
 
 def test_the_certificate_is_the_internal_cas_for_the_balancers_name(client):
     out = client.check_output(
-        "echo | openssl s_client -connect stack-lb:443 -servername stack-lb -verify_return_error 2>/dev/null"
+        f"echo | openssl s_client -connect {LB}:443 -servername {LB} -verify_return_error 2>/dev/null"
         " | openssl x509 -noout -subject -issuer"
     )
-    assert "CN = stack-lb" in out or "CN=stack-lb" in out
+    assert f"CN = {LB}" in out or f"CN={LB}" in out
     assert "groundwork-stack" in out
 
 
@@ -65,11 +77,11 @@ def _connect(app, url, sslmode):
 
 
 def test_the_database_port_is_closed_from_the_balancer(lb):
-    assert _tcp(lb, "stack-db", 5432) == 124
+    assert _tcp(lb, DB, 5432) == 124
 
 
 def test_the_database_is_open_from_an_app_server_over_tls_only(app1):
-    assert _tcp(app1, "stack-db", 5432) == 0
+    assert _tcp(app1, DB, 5432) == 0
     url = _database_url(app1)
     verified = _connect(app1, url, "verify-full")
     assert verified.rc == 0 and "ssl True" in verified.stdout, verified.stdout + verified.stderr
@@ -92,13 +104,13 @@ def test_a_stopped_app_server_is_routed_around(client, app1):
     app1.check_output(f"systemctl stop {APP}.service")
     try:
         seen = answers(client, 20)
-        assert {a["host"] for a in seen} == {"stack-app2"}
+        assert {a["host"] for a in seen} == {APP2}
     finally:
         app1.check_output(f"systemctl start {APP}.service")
         _wait_healthy(app1)
-    # nginx tries a server it saw failing again after fail_timeout (10 s): then both answer.
+    # The balancer tries a server it saw failing again after fail_timeout (10 s): then both answer.
     deadline = time.monotonic() + 40
-    while {a["host"] for a in answers(client, 4)} != {"stack-app1", "stack-app2"}:
+    while {a["host"] for a in answers(client, 4)} != {APP1, APP2}:
         assert time.monotonic() < deadline, "the restarted app server did not get requests again"
         time.sleep(2)
 
@@ -109,10 +121,10 @@ def test_a_rolling_deploy_under_load_fails_no_request(client, lb):
     client.run("rm -f /var/tmp/load.stop /var/tmp/load.out; systemctl reset-failed stack-load.service")
     # 20 requests per second, for at most 6 minutes, until the deploy is over.
     client.check_output(
-        "systemd-run --unit stack-load --quiet python3 /var/tmp/load.py https://stack-lb/ 20 360 "
+        f"systemd-run --unit stack-load --quiet python3 /var/tmp/load.py https://{LB}/ 20 360 "
         "/var/tmp/load.stop /var/tmp/load.out"
     )
-    errors_before = int(lb.check_output("wc -l < /var/log/nginx/error.log"))
+    errors_before = int(lb.check_output(f"wc -l < {ERROR_LOG}"))
     time.sleep(3)
     rc, output = run_playbook("deploy.yml", "-e", "app_version=2.0")
     time.sleep(3)
@@ -130,13 +142,13 @@ def test_a_rolling_deploy_under_load_fails_no_request(client, lb):
     bodies = [result[2] for result in results]
     versions = {ANSWER.match(body).group("version") for body in bodies if ANSWER.match(body)}
     assert versions == {"1.0", "2.0"}, "the deploy did not happen while the load ran"
-    # Drained before each restart, nginx never even tried a server that was going away:
+    # Drained before each restart, the balancer never even tried a server that was going away:
     # without the drain, retries would hide the errors from clients, but not from this log.
-    errors = lb.check_output(f"tail -n +{errors_before + 1} /var/log/nginx/error.log")
-    assert "upstream" not in errors, errors
+    errors = lb.check_output(f"tail -n +{errors_before + 1} {ERROR_LOG}")
+    assert PROXY_ERROR not in errors, errors
     after = answers(client, 6)
     assert {a["version"] for a in after} == {"2.0"}
-    assert {a["host"] for a in after} == {"stack-app1", "stack-app2"}
+    assert {a["host"] for a in after} == {APP1, APP2}
 
 
 def test_the_architecture_picture_shows_tiers_services_flows_and_certificates(tmp_path):
@@ -145,7 +157,7 @@ def test_the_architecture_picture_shows_tiers_services_flows_and_certificates(tm
     # Graphviz writes '-' as '&#45;': compare the text a reader sees.
     svg = html.unescape((tmp_path / "architecture.svg").read_text())
     assert (tmp_path / "architecture.png").stat().st_size > 1000
-    for text in ("stack-lb", "stack-app1", "stack-app2", "stack-db", "nginx", "postgresql", "demo"):
+    for text in (LB, APP1, APP2, DB, WEB_UNIT, "postgresql", "demo"):
         assert text in svg, text
     for port in ("443", "8000", "5432"):
         assert port in svg, port
