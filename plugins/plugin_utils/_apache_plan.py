@@ -278,6 +278,17 @@ def model_problems(model):
                     f"{site['where']}: locations[{index}].return.target {_json(target)} must not contain"
                     " '$' (Apache reads it as a reference to the matched path)."
                 )
+            text = target if location["kind"] == "return" else None
+            if (
+                text
+                and location["return"]["code"] not in (*RETURN_CODES_REDIRECT, 200)
+                and (" " not in text and (text.startswith("/") or re.match(r"[A-Za-z0-9+.-]+:", text)))
+            ):
+                problems.append(
+                    f"{site['where']}: locations[{index}].return.target {_json(text)} would be read by"
+                    " Apache as a document to send instead of the text (a path or URL without spaces);"
+                    " give a text with a space, or a redirect code."
+                )
         for index, redirect in enumerate(site["redirects"]):
             if "$" in redirect["to"]:
                 problems.append(
@@ -397,14 +408,14 @@ def mpm(settings, probe):
 
 
 def quoted(value):
-    """A value as one double-quoted argument of an Apache directive: Apache reads a
-    backslash before a double quote as an escape and every other backslash as itself, so
-    only the quotes are escaped, and a final backslash is doubled (it would escape the
-    closing quote)."""
-    text = str(value).replace('"', '\\"')
-    if text.endswith("\\") and not text.endswith('\\"'):
-        text += "\\"
-    return '"' + text + '"'
+    """A value as one double-quoted argument of an Apache directive. Inside double quotes
+    Apache (server/util.c, ap_getword_conf) reads a backslash before a backslash or a quote
+    as an escape: every backslash is doubled, then every quote escaped."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# The values of a rule the templates print as quoted arguments (rule["q"]).
+QUOTED_KEYS = ("pattern", "capture", "prefix", "target", "file", "directory")
 
 
 def header_value(value):
@@ -452,8 +463,9 @@ def capture(location):
         return "^(" + re.escape(path) + ")$"
     if match in ("prefix", "priority"):
         return "^(" + re.escape(path) + ".*)$"
+    # the location's own groups come after the whole path's: $1 is the path
     flags = "(?i)" if match == "iregex" else ""
-    return f"{flags}^(?=.*(?:{path}))(/.*)$"
+    return f"{flags}^((?=.*(?:{path}))/.*)$"
 
 
 def site_rules(site):
@@ -494,15 +506,31 @@ def site_rules(site):
                 rule["content"] = target or ""
             else:
                 rule["kind"] = "status"
-                rule["text"] = quoted(target) if target else None
+                rule["text"] = target
         elif kind == "alias":
             rule["directory"] = location["alias"]
             rule["file"] = location["alias"]
         elif kind == "root":
             rule["directory"] = location["root"]
             rule["file"] = location["root"].rstrip("/") + "$1"
+        rule["q"] = {key: quoted(rule[key]) for key in QUOTED_KEYS if rule.get(key) is not None}
+        if rule.get("text"):
+            rule["q"]["text"] = quoted(rule["text"])
         rules.append(rule)
     return rules
+
+
+def site_values(site):
+    """The site's own values the templates print as quoted arguments."""
+    return {
+        "root": quoted(site["root"]) if site["root"] else None,
+        "index": " ".join(quoted(name) for name in site["index"]),
+        "realm": quoted(site["basic_auth"]["realm"]) if site["basic_auth"] else None,
+        "redirects": [
+            {"code": r["code"], "from": quoted("^" + re.escape(r["from"]) + "$"), "to": quoted(r["to"])}
+            for r in site["redirects"]
+        ],
+    }
 
 
 def _access(site):
@@ -529,7 +557,8 @@ def member_params(upstream, server, websocket):
     # A server marked failed is retried after fail_timeout; max_fails 0: never marked.
     params.append(f"retry={0 if not server['max_fails'] else whole_seconds(server['fail_timeout'])}")
     params.append(f"connectiontimeout={timeout_param(upstream['connect_timeout'])}")
-    params.append(f"timeout={timeout_param(upstream['read_timeout'])}")
+    # mod_proxy reads timeout= as whole seconds (only connectiontimeout= takes "ms")
+    params.append(f"timeout={whole_seconds(upstream['read_timeout'])}")
     if upstream["keepalive"] == 0:
         params.append("disablereuse=On")
     else:
@@ -598,6 +627,7 @@ def tuning(model, probe, host):
         "balancers": balancers(model),
         "health_statuses": status_codes,
         "rules": {site["name"]: site_rules(site) for site in sites},
+        "site_values": {site["name"]: site_values(site) for site in sites},
         "access": {site["name"]: _access(site) for site in sites},
         "headers": {
             site["name"]: {name: header_value(value) for name, value in site["headers"].items()}

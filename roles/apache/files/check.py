@@ -93,9 +93,15 @@ def owners(inodes):
     names = set()
     for fd_dir in glob.glob("/proc/[0-9]*/fd"):
         try:
-            links = {os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)}
+            fds = os.listdir(fd_dir)
         except OSError:
             continue
+        links = set()
+        for fd in fds:
+            try:
+                links.add(os.readlink(os.path.join(fd_dir, fd)))
+            except OSError:  # closed meanwhile: the others still count
+                continue
         if any(f"socket:[{inode}]" in links for inode in inodes):
             try:
                 with open(os.path.join(os.path.dirname(fd_dir), "comm"), encoding="utf-8") as handle:

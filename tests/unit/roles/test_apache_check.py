@@ -349,13 +349,6 @@ def test_owners_are_the_processes_holding_the_sockets(check, monkeypatch):
     assert check.owners({"123"}) == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in check.py owners(): one descriptor that closes between os.listdir and os.readlink"
-    " (any busy server, and always the listing's own descriptor when a process reads its own fd"
-    " directory) makes the whole process skipped, so a port it holds looks free and the check lets a"
-    " configuration through whose reload cannot bind; only that descriptor should be skipped",
-)
 def test_a_descriptor_closed_while_reading_does_not_hide_the_process(check, monkeypatch):
     fake_proc(monkeypatch, check, {"10": ("nginx", {"5": None, "6": "socket:[555]", "7": None})})
     assert check.owners({"555"}) == {"nginx"}

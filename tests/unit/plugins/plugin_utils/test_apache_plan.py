@@ -815,12 +815,12 @@ def test_site_rules_follow_nginxs_order_of_locations():
                 "pattern": r"\.php$",
                 "prefix": None,
                 "target": "balancer://app$1",
-                "capture": r"^(?=.*(?:\.php$))(/.*)$",
+                "capture": r"^((?=.*(?:\.php$))/.*)$",
             },
         ),
         (
             {"path": r"\.php$", "match": "iregex", "proxy": "app"},
-            {"pattern": r"(?i)\.php$", "capture": r"(?i)^(?=.*(?:\.php$))(/.*)$"},
+            {"pattern": r"(?i)\.php$", "capture": r"(?i)^((?=.*(?:\.php$))/.*)$"},
         ),
     ],
 )
@@ -840,12 +840,6 @@ def test_proxy_targets(location, expected):
             "^/(images|js)/",
             "regex",
             "/images/logo.png",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG in _apache_plan.capture(): a group of the location's own regular expression"
-                " is numbered before the capture of the whole path, so $1 of ProxyPassMatch/AliasMatch"
-                " is that group ('images'), not '/images/logo.png'",
-            ),
         ),
     ],
 )
@@ -886,7 +880,7 @@ def test_the_capture_of_a_regex_location_is_the_whole_path(path, match, request_
         ),
         (
             {"path": "/private", "return": {"code": 403, "target": 'No "entry"'}},
-            {"kind": "status", "code": 403, "text": '"No \\"entry\\""'},
+            {"kind": "status", "code": 403, "text": 'No "entry"'},
         ),
         ({"path": "/gone", "return": {"code": 410}}, {"kind": "status", "code": 410, "text": None}),
         (
@@ -934,13 +928,6 @@ def error_document_kind(text):
         "Forbidden",
         pytest.param(
             "/denied",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG in _apache_plan.site_rules()/site.conf.j2: the text of a status response"
-                " goes to ErrorDocument, which Apache 2.4 reads as a local path when it has no space"
-                " and starts with '/' (and as a redirect when it is a URL), so return {code: 403,"
-                " target: '/denied'} makes an internal redirect instead of the body '/denied'",
-            ),
         ),
     ],
 )
@@ -956,7 +943,7 @@ def test_the_text_of_a_status_response_is_sent_as_text(target):
     if problems:  # refused before any change: also a way to keep the model's meaning
         return
     (rule,) = apache.site_rules(model["sites"][0])[:1]
-    word, _rest = apache_word(rule["text"])
+    word, _rest = apache_word(rule["q"]["text"])
     assert error_document_kind(word) == "message"
 
 
@@ -965,10 +952,9 @@ def test_the_text_of_a_status_response_is_sent_as_text(target):
     [
         ("plain", '"plain"'),
         ('say "hi"', '"say \\"hi\\""'),
-        # a final backslash would escape the closing quote: doubled
-        ("C:\\dir\\", '"C:\\dir\\\\"'),
-        # other backslashes are kept as they are (Apache reads them as themselves)
-        ("a\\d+b", '"a\\d+b"'),
+        # every backslash is doubled (Apache reads a doubled one as one)
+        ("C:\\dir\\", '"C:\\\\dir\\\\"'),
+        ("a\\d+b", '"a\\\\d+b"'),
         ("", '""'),
         (404, '"404"'),
     ],
@@ -995,14 +981,6 @@ def apache_word(text):
     return "".join(word), text[end + 1 :]
 
 
-_BACKSLASH_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG in _apache_plan.quoted(): Apache 2.4 reads '\\\\' inside a quoted argument as one"
-    " backslash and '\\\\\\\"' as backslash + closing quote, so a value with two backslashes in a row,"
-    " or a backslash before a double quote, reaches Apache changed (or breaks the directive)",
-)
-
-
 @pytest.mark.parametrize(
     "value",
     [
@@ -1011,9 +989,9 @@ _BACKSLASH_BUG = pytest.mark.xfail(
         "C:\\dir\\",
         "a\\d+b",
         '50% of "it"',
-        pytest.param("a\\\\b", marks=_BACKSLASH_BUG, id="two-backslashes"),
-        pytest.param('a\\"b', marks=_BACKSLASH_BUG, id="backslash-before-quote"),
-        pytest.param("dir\\\\", marks=_BACKSLASH_BUG, id="two-final-backslashes"),
+        pytest.param("a\\\\b", id="two-backslashes"),
+        pytest.param('a\\"b', id="backslash-before-quote"),
+        pytest.param("dir\\\\", id="two-final-backslashes"),
     ],
 )
 def test_apache_reads_a_quoted_value_back_unchanged(value):
@@ -1179,12 +1157,6 @@ def test_balancer_member_parameters(upstream, server, websocket, expected):
     assert _member(upstream, server, websocket) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in _apache_plan.member_params(): timeout= of a BalancerMember is whole seconds in Apache"
-    " 2.4 (mod_proxy.c set_worker_param: atoi), so 'timeout=1500ms' means 1500 seconds; only"
-    " connectiontimeout= takes a unit. A read_timeout below a whole second must render as timeout=<ceil s>",
-)
 def test_a_read_timeout_below_a_second_is_whole_seconds_for_apache():
     params = _member({"read_timeout": "1500ms", "send_timeout": "1500ms"})
     assert "timeout=2" in params
