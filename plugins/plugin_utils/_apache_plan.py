@@ -25,15 +25,9 @@ import posixpath
 import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
-from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
-    Change,
-    file_changes,
-    missing_packages,
-    package_changes,
-    unit_changes,
-)
-from ansible_collections.groundwork.server.plugins.plugin_utils._site_htpasswd import htpasswd_file
+from ansible_collections.groundwork.server.plugins.plugin_utils import _web_server as web
 from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import RETURN_CODES_REDIRECT
+from ansible_collections.groundwork.server.plugins.plugin_utils._web_server import SSL_CIPHERS, SSL_CURVES
 
 ROLE = "groundwork.server.apache"
 CONSUMER = "apache"  # the name of Apache's renewal hooks (contracts.hook_path)
@@ -62,19 +56,6 @@ OWNED_DIRS = (MODS_DIR, CONF_DIR, SITES_DIR, OWN_DIR, HTPASSWD_DIR, RESPONSES_DI
 HEALTH_PATH = "/.groundwork-health"
 LOG_DIR = "/var/log/apache2"
 
-# Mozilla's intermediate profile (TLS 1.2 ciphers; TLS 1.3 suites are all acceptable).
-SSL_CIPHERS = (
-    "ECDHE-ECDSA-AES128-GCM-SHA256",
-    "ECDHE-RSA-AES128-GCM-SHA256",
-    "ECDHE-ECDSA-AES256-GCM-SHA384",
-    "ECDHE-RSA-AES256-GCM-SHA384",
-    "ECDHE-ECDSA-CHACHA20-POLY1305",
-    "ECDHE-RSA-CHACHA20-POLY1305",
-    "DHE-RSA-AES128-GCM-SHA256",
-    "DHE-RSA-AES256-GCM-SHA384",
-    "DHE-RSA-CHACHA20-POLY1305",
-)
-SSL_CURVES = ("X25519", "prime256v1", "secp384r1")
 COMPRESS_TYPES = (
     "text/html",
     "text/plain",
@@ -118,31 +99,14 @@ THREADS_PER_CHILD = 64
 # a failure count above one (Apache marks a server failed at its first failure), retries
 # after a response (Apache marks the server failed but answers the request), request rate
 # limits (mod_ratelimit limits bandwidth, not requests) and nginx's directives.
-FEATURES = frozenset(
+FEATURES = web.renders(
     {
-        "static",
-        "proxy",
-        "proxy_path",
-        "upstreams",
-        "method_round_robin",
-        "method_least_connections",
-        "backup_servers",
-        "passive_health",
-        "retries",
-        "active_health_check",
-        "websocket",
-        "return",
-        "redirects",
-        "headers",
-        "security_headers",
-        "tls",
-        "tls_redirect",
-        "hsts",
-        "http2",
-        "access_control",
-        "basic_auth",
-        "regex_locations",
-        "raw_apache",
+        "method_client_address",
+        "method_hash",
+        "failure_count",
+        "retries_on_response",
+        "rate_limit",
+        "raw_nginx",
     }
 )
 # What an upstream does not say, for Apache: one failure marks a server failed, and a
@@ -172,13 +136,7 @@ TIME_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, 
 SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
-def _json(value):
-    """A value as to_json writes it, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return "null" if value is None else str(value)
+_json = web.json_text
 
 
 def seconds(text):
@@ -681,11 +639,6 @@ def packages(model):
     return [*PACKAGES, *extra, *model["settings"]["apache_packages"]]
 
 
-def package_names(wanted):
-    """The names dpkg knows the packages by (without =version or :arch)."""
-    return [re.sub(r"[=:].*$", "", name) for name in wanted]
-
-
 def paths(model):
     """Every path the configuration may consist of (what the inspection reads)."""
     sites = model["sites"]
@@ -718,42 +671,17 @@ def file_specs(model, rendered, static, host, registered_hooks, links):
     ]
     for site in model["sites"]:
         specs.append({"path": site_path(site["name"]), "content": rendered["sites"][site["name"]]})
-        for rule in site_rules(site):
-            if rule["kind"] == "respond":
-                specs.append({"path": rule["file"], "content": rule["content"]})
-        if site["basic_auth"]:
-            specs.append(
-                {
-                    "path": htpasswd_path(site["name"]),
-                    "group": "www-data",
-                    "mode": "0640",
-                    "secret": True,
-                    "content": htpasswd_file(site["basic_auth"]["users"], f"{host}:{site['name']}"),
-                }
-            )
-    for name in model["certificates"]:
-        specs.append(
-            {"path": contracts.hook_path(name, CONSUMER), "mode": "0755", "content": rendered["hooks"][name]}
-        )
-    for path in contracts.stale_hooks(registered_hooks, CONSUMER, model["certificates"]):
-        specs.append({"path": path, "state": "absent"})
+        specs += [
+            {"path": rule["file"], "content": rule["content"]}
+            for rule in site_rules(site)
+            if rule["kind"] == "respond"
+        ]
+    specs += web.shared_specs(model, host, CONSUMER, htpasswd_path, rendered["hooks"], registered_hooks)
     return specs
 
 
 def webroot_spec(model):
-    return {
-        "path": challenge_dir(model),
-        "state": "directory",
-        "owner": "root",
-        "group": "root",
-        "mode": "0755",
-    }
-
-
-def acme_pending(probe):
-    """The ACME certificates to obtain now that Apache serves their names (only where the
-    renewal service of groundwork.server.tls is installed)."""
-    return list(probe.get("acme_pending") or []) if probe.get("renew_service") else []
+    return web.webroot_spec(challenge_dir(model))
 
 
 def observed_files(inspection, specs):
@@ -775,16 +703,10 @@ def observed_files(inspection, specs):
 def changes(model, specs, inspection):
     """What a run changes: missing packages, files and links that differ (and strays in the
     owned directories), Apache not running, ACME certificates that wait for Apache."""
-    probe = inspection.get("probe") or {}
-    found = package_changes(packages(model), inspection.get("packages"))
-    found += file_changes(
-        [webroot_spec(model), *specs], observed_files(inspection, specs), OWNED_DIRS, inspection.get("dirs")
+    observed = observed_files(inspection, specs)
+    return web.changes(
+        packages(model), specs, webroot_spec(model), observed, OWNED_DIRS, inspection, UNIT, "Apache"
     )
-    found += unit_changes(UNIT, (inspection.get("units") or {}).get(UNIT))
-    found += [
-        Change("certificate", name, "ACME certificate waits for Apache") for name in acme_pending(probe)
-    ]
-    return found
 
 
 def activation(found):
@@ -796,23 +718,15 @@ def activation(found):
 
 def apply_data(model, specs, found, inspection, check_mode):
     """What the applying tasks need."""
-    wanted = packages(model)
-    missing = missing_packages(wanted, inspection.get("packages"))
-    # apt's check mode needs python3-apt: on a fresh host a check run only reports.
-    report_only = bool(check_mode and "python3-apt" in missing)
-    return {
-        "packages": wanted,
-        "packages_missing": missing,
-        "packages_report_only": report_only,
-        "files": specs,
-        "owned_dirs": list(OWNED_DIRS),
-        "webroot": webroot_spec(model),
-        "activate": activation(found),
-        "check": CHECK,
-        "health_url": f"http://127.0.0.1{HEALTH_PATH}",
-        # A check run on a host without Apache cannot start it.
-        "start": not (check_mode and "apache2" in missing),
-        "acme_pending": acme_pending(inspection.get("probe") or {}),
-        "certificate_dir": contracts.CERTIFICATE_DIR,
-        "renew_unit": contracts.RENEW_SERVICE,
-    }
+    data = web.apply_data(
+        packages(model),
+        specs,
+        webroot_spec(model),
+        OWNED_DIRS,
+        f"http://127.0.0.1{HEALTH_PATH}",
+        inspection,
+        check_mode,
+        "apache2",
+    )
+    data.update(activate=activation(found), check=CHECK)
+    return data

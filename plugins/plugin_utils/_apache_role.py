@@ -16,8 +16,8 @@ import json
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils import _apache_plan as apache
+from ansible_collections.groundwork.server.plugins.plugin_utils import _web_server as web
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import Plan, release_problem
-from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import site_model, unrendered
 
 FEATURES = apache.FEATURES
 SETTINGS = (
@@ -40,25 +40,15 @@ def validate(inputs, context):
     """The site model, checked against the inventory, the certificates and the features
     Apache renders, and the global settings."""
     settings = {name: inputs[name] for name in SETTINGS}
-    model = site_model(
-        inputs["apache_sites"],
-        upstreams=inputs["apache_upstreams"],
-        certificates=inputs["apache_certificates"],
-        groups=context.groups,
-        hostvars=context.hostvars,
-        sites_var="apache_sites",
-        upstreams_var="apache_upstreams",
-        defaults={
-            "client_max_body_size": settings["apache_client_max_body_size"],
-            "hsts_max_age": settings["apache_hsts_max_age"],
-            "security_headers": settings["apache_security_headers"],
-        },
+    model, problems = web.validate_sites(
+        inputs,
+        context,
+        "apache",
+        FEATURES,
+        apache.ROLE,
+        apache.setting_problems(settings),
         upstream_defaults=apache.UPSTREAM_DEFAULTS,
     )
-    problems = list(model.pop("errors"))
-    problems += apache.setting_problems(settings)
-    if not problems:
-        problems += unrendered(model, FEATURES, apache.ROLE)
     if not problems:
         problems += apache.model_problems(model)
     for name in ("apache_modules", "apache_packages"):
@@ -71,7 +61,7 @@ def request(model, context):
     return {
         "files": apache.paths(model),
         "dirs": list(apache.OWNED_DIRS),
-        "packages": apache.package_names(apache.packages(model)),
+        "packages": web.package_names(apache.packages(model)),
         "units": [apache.UNIT],
         "probe": {
             "names": model["certificates"],

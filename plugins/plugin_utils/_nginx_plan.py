@@ -22,15 +22,12 @@ import posixpath
 import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
-from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
-    Change,
-    file_changes,
-    missing_packages,
-    package_changes,
-    unit_changes,
-)
-from ansible_collections.groundwork.server.plugins.plugin_utils._site_htpasswd import htpasswd_file
+from ansible_collections.groundwork.server.plugins.plugin_utils import _web_server as web
 from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import is_hostname
+from ansible_collections.groundwork.server.plugins.plugin_utils._web_server import (
+    SSL_CIPHERS,
+    SSL_CURVES,
+)
 
 ROLE = "groundwork.server.nginx"
 CONSUMER = "nginx"  # the name of nginx's renewal hooks (contracts.hook_path)
@@ -54,19 +51,6 @@ HEALTH_PATH = "/.groundwork-health"
 ZONE_PREFIX = "site_"
 PID_FILE = "/run/nginx.pid"
 
-# Mozilla's intermediate profile (TLS 1.2 ciphers; TLS 1.3 suites are all acceptable).
-SSL_CIPHERS = (
-    "ECDHE-ECDSA-AES128-GCM-SHA256",
-    "ECDHE-RSA-AES128-GCM-SHA256",
-    "ECDHE-ECDSA-AES256-GCM-SHA384",
-    "ECDHE-RSA-AES256-GCM-SHA384",
-    "ECDHE-ECDSA-CHACHA20-POLY1305",
-    "ECDHE-RSA-CHACHA20-POLY1305",
-    "DHE-RSA-AES128-GCM-SHA256",
-    "DHE-RSA-AES256-GCM-SHA384",
-    "DHE-RSA-CHACHA20-POLY1305",
-)
-SSL_CURVES = ("X25519", "prime256v1", "secp384r1")
 GZIP_TYPES = (
     "text/plain",
     "text/css",
@@ -97,13 +81,7 @@ SETTINGS = {
 }
 
 
-def _json(value):
-    """A value as to_json writes it, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return "null" if value is None else str(value)
+_json = web.json_text
 
 
 def _text(value):
@@ -149,11 +127,6 @@ def version_tuple(text):
 
 def packages(model):
     return [*PACKAGES, *model["settings"]["nginx_packages"]]
-
-
-def package_names(wanted):
-    """The names dpkg knows the packages by (without =version or :arch)."""
-    return [re.sub(r"[=:].*$", "", name) for name in wanted]
 
 
 def hash_variable(key):
@@ -275,73 +248,39 @@ def file_specs(model, rendered, dhparam, host, registered_hooks):
         {"path": DEFAULT_CONF, "content": rendered["default.conf"]},
         {"path": DHPARAM, "content": dhparam},
     ]
-    for site in model["sites"]:
-        specs.append({"path": site_path(site["name"]), "content": rendered["sites"][site["name"]]})
-        if site["basic_auth"]:
-            specs.append(
-                {
-                    "path": htpasswd_path(site["name"]),
-                    "group": "www-data",
-                    "mode": "0640",
-                    "secret": True,
-                    "content": htpasswd_file(site["basic_auth"]["users"], f"{host}:{site['name']}"),
-                }
-            )
-    for name in model["certificates"]:
-        specs.append(
-            {"path": contracts.hook_path(name, CONSUMER), "mode": "0755", "content": rendered["hooks"][name]}
-        )
-    for path in contracts.stale_hooks(registered_hooks, CONSUMER, model["certificates"]):
-        specs.append({"path": path, "state": "absent"})
+    specs += [
+        {"path": site_path(site["name"]), "content": rendered["sites"][site["name"]]}
+        for site in model["sites"]
+    ]
+    specs += web.shared_specs(model, host, CONSUMER, htpasswd_path, rendered["hooks"], registered_hooks)
     return specs
 
 
 def webroot_spec(model):
-    return {
-        "path": challenge_dir(model),
-        "state": "directory",
-        "owner": "root",
-        "group": "root",
-        "mode": "0755",
-    }
+    return web.webroot_spec(challenge_dir(model))
 
 
 def changes(model, specs, inspection):
     """What a run changes: missing packages, files that differ (and strays in the owned
     directories), nginx not running, ACME certificates that wait for nginx."""
-    probe = inspection.get("probe") or {}
-    found = package_changes(packages(model), inspection.get("packages"))
-    found += file_changes(
-        [webroot_spec(model), *specs], inspection.get("files") or {}, OWNED_DIRS, inspection.get("dirs")
+    observed = inspection.get("files") or {}
+    return web.changes(
+        packages(model), specs, webroot_spec(model), observed, OWNED_DIRS, inspection, UNIT, "nginx"
     )
-    found += unit_changes(UNIT, (inspection.get("units") or {}).get(UNIT))
-    found += [Change("certificate", name, "ACME certificate waits for nginx") for name in acme_pending(probe)]
-    return found
 
 
-def acme_pending(probe):
-    """The ACME certificates to obtain now that nginx serves their names (only where the
-    renewal service of groundwork.server.tls is installed)."""
-    return list(probe.get("acme_pending") or []) if probe.get("renew_service") else []
+acme_pending = web.acme_pending
 
 
 def apply_data(model, specs, inspection, check_mode):
     """What the applying tasks need."""
-    wanted = packages(model)
-    missing = missing_packages(wanted, inspection.get("packages"))
-    # apt's check mode needs python3-apt: on a fresh host a check run only reports.
-    report_only = bool(check_mode and "python3-apt" in missing)
-    return {
-        "packages": wanted,
-        "packages_missing": missing,
-        "packages_report_only": report_only,
-        "files": specs,
-        "owned_dirs": list(OWNED_DIRS),
-        "webroot": webroot_spec(model),
-        "health_url": f"http://127.0.0.1{HEALTH_PATH}",
-        # A check run on a host without nginx cannot start it.
-        "start": not (check_mode and "nginx" in missing),
-        "acme_pending": acme_pending(inspection.get("probe") or {}),
-        "certificate_dir": contracts.CERTIFICATE_DIR,
-        "renew_unit": contracts.RENEW_SERVICE,
-    }
+    return web.apply_data(
+        packages(model),
+        specs,
+        webroot_spec(model),
+        OWNED_DIRS,
+        f"http://127.0.0.1{HEALTH_PATH}",
+        inspection,
+        check_mode,
+        "nginx",
+    )

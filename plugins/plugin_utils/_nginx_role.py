@@ -15,43 +15,12 @@ import json
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils import _nginx_plan as nginx
+from ansible_collections.groundwork.server.plugins.plugin_utils import _web_server as web
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import Plan, release_problem
-from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import site_model, unrendered
 
-# The features of the site model (plugin_utils/_site_model.py FEATURES) this role renders.
-# Not rendered: active_health_check (open-source nginx has no active health checks) and
-# raw_apache (Apache's directives).
-FEATURES = frozenset(
-    {
-        "static",
-        "proxy",
-        "proxy_path",
-        "upstreams",
-        "method_round_robin",
-        "method_least_connections",
-        "method_client_address",
-        "method_hash",
-        "backup_servers",
-        "passive_health",
-        "failure_count",
-        "retries",
-        "retries_on_response",
-        "websocket",
-        "return",
-        "redirects",
-        "headers",
-        "security_headers",
-        "tls",
-        "tls_redirect",
-        "hsts",
-        "http2",
-        "rate_limit",
-        "access_control",
-        "basic_auth",
-        "regex_locations",
-        "raw_nginx",
-    }
-)
+# The features of the site model (plugin_utils/_site_model.py FEATURES) this role renders:
+# all but active health checks (open-source nginx has none) and Apache's directives.
+FEATURES = web.renders({"active_health_check", "raw_apache"})
 SETTINGS = (
     "nginx_worker_connections",
     "nginx_keepalive_timeout",
@@ -73,24 +42,9 @@ def validate(inputs, context):
     """The site model, checked against the inventory, the certificates and the features
     nginx renders, and the global settings."""
     settings = {name: inputs[name] for name in SETTINGS}
-    model = site_model(
-        inputs["nginx_sites"],
-        upstreams=inputs["nginx_upstreams"],
-        certificates=inputs["nginx_certificates"],
-        groups=context.groups,
-        hostvars=context.hostvars,
-        sites_var="nginx_sites",
-        upstreams_var="nginx_upstreams",
-        defaults={
-            "client_max_body_size": settings["nginx_client_max_body_size"],
-            "hsts_max_age": settings["nginx_hsts_max_age"],
-            "security_headers": settings["nginx_security_headers"],
-        },
+    model, problems = web.validate_sites(
+        inputs, context, "nginx", FEATURES, nginx.ROLE, nginx.setting_problems(settings)
     )
-    problems = list(model.pop("errors"))
-    problems += nginx.setting_problems(settings)
-    if not problems:
-        problems += unrendered(model, FEATURES, nginx.ROLE)
     settings["nginx_packages"] = list(settings["nginx_packages"] or [])
     model["settings"] = settings
     return model, problems
@@ -100,7 +54,7 @@ def request(model, context):
     return {
         "files": nginx.paths(model),
         "dirs": list(nginx.OWNED_DIRS),
-        "packages": nginx.package_names(nginx.packages(model)),
+        "packages": web.package_names(nginx.packages(model)),
         "units": [nginx.UNIT],
         "probe": {
             "names": model["certificates"],

@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.groundwork.server.plugins.module_utils._files.compare import digest
 from ansible_collections.groundwork.server.plugins.plugin_utils import _apache_plan as apache
 from ansible_collections.groundwork.server.plugins.plugin_utils import _apache_role as role
+from ansible_collections.groundwork.server.plugins.plugin_utils import _web_server as web
 from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import FEATURES
 
 DEFAULTS = {
@@ -214,7 +215,7 @@ def converged(model, **probe_changes):
     }
     return {
         "os": DEBIAN_12,
-        "packages": dict.fromkeys(apache.package_names(apache.packages(model)), "installed"),
+        "packages": dict.fromkeys(web.package_names(apache.packages(model)), "installed"),
         "units": {"apache2.service": {"enabled": "enabled", "active": "active"}},
         "files": files,
         "dirs": dirs,

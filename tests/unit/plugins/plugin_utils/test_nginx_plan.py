@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.groundwork.server.plugins.module_utils._files.compare import digest
 from ansible_collections.groundwork.server.plugins.plugin_utils import _nginx_plan as nginx
 from ansible_collections.groundwork.server.plugins.plugin_utils import _nginx_role as role
+from ansible_collections.groundwork.server.plugins.plugin_utils import _web_server as web
 from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import FEATURES
 
 DEFAULTS = {
@@ -147,7 +148,7 @@ def converged(model, check_mode=False, **probe_changes):
                 dirs[directory][path.rpartition("/")[2]] = "file"
     return {
         "os": DEBIAN_12,
-        "packages": dict.fromkeys(nginx.package_names(nginx.packages(model)), "installed"),
+        "packages": dict.fromkeys(web.package_names(nginx.packages(model)), "installed"),
         "units": {"nginx.service": {"enabled": "enabled", "active": "active"}},
         "files": files,
         "dirs": dirs,
