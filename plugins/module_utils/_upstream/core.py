@@ -103,8 +103,9 @@ PROXY_START = re.compile(
     r"""^\s*<Proxy\s+(["']?)balancer://(?P<name>[^\s"'/>]+)/?\1\s*>\s*$""", re.IGNORECASE
 )
 PROXY_END = re.compile(r"^\s*</Proxy\s*>\s*$", re.IGNORECASE)
-# A word as Apache splits a directive's arguments: quoted parts stay together.
-WORD = re.compile(r"""(?:"[^"]*"|'[^']*'|[^\s"'])+""")
+# A word as Apache splits a directive's arguments: quoted parts (with backslash escapes)
+# stay together.
+WORD = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s"'])+""")
 # Apache applies the flags of a status value in order: +X sets X, -X clears it, a bare X
 # follows the last sign (set at first). D: disabled, no new requests.
 FLAG = re.compile(r"([+-]?)([A-Za-z])")

@@ -227,6 +227,14 @@ MARKING = [
         id="other parameters preserved",
     ),
     pytest.param(
+        balancer(MEMBER + ' hcuri="/a b\\"c status=+D" ttl=60', OTHER),
+        True,
+        balancer(MEMBER + ' hcuri="/a b\\"c status=+D" ttl=60 status=+D', OTHER),
+        ["app"],
+        [],
+        id="quoted parameter with an escaped quote",
+    ),
+    pytest.param(
         balancer(MEMBER + ' status="+H"', OTHER),
         True,
         balancer(MEMBER + ' status="+H+D"', OTHER),
