@@ -665,7 +665,8 @@ def file_specs(model, rendered, static, host, registered_hooks, links):
         {"path": PORTS_CONF, "content": rendered["ports.conf"]},
         {"path": GLOBAL_CONF, "content": rendered["groundwork.conf"]},
         {"path": DHPARAM, "content": static["dhparam"]},
-        {"path": CHECK, "mode": "0755", "content": static["check"]},
+        # run by /usr/bin/python3 (the validate command and the hooks), not executed itself
+        {"path": CHECK, "content": static["check"]},
         {"path": HEALTH_FILE, "content": "ok\n"},
         *links,
     ]

@@ -17,7 +17,6 @@ removed), the ACME certificates still waiting for their real certificate and whe
 renewal service is installed.
 """
 
-
 SYSTEMD_DEFAULT_NOFILE = 524288
 
 

@@ -187,7 +187,7 @@ def test_the_default_directories_are_debians(tmp_path, monkeypatch):
         memory_kb=lambda: 1024,
         certificate_facts=lambda args: {"ocsp": {}},
     )
-    monkeypatch.setitem(probe.modules.__globals__, "modules", lambda d: seen.append(d))
+    monkeypatch.setitem(probe.modules.__globals__, "modules", seen.append)
     monkeypatch.setitem(probe.enabled.__globals__, "enabled", lambda d: seen.append(d) or {})
     answer = probe.inspect({}, core)
     assert seen == ["/etc/apache2/mods-available", "/etc/apache2/mods-enabled"]
