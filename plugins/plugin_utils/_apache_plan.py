@@ -623,7 +623,7 @@ def constants():
 
 
 def challenge_dir(model):
-    return posixpath.join(model["settings"]["apache_acme_webroot"], ".well-known/acme-challenge")
+    return web.challenge_dir(model["settings"]["apache_acme_webroot"])
 
 
 def site_path(name):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils import _apache_plan as apache
 from ansible_collections.groundwork.server.plugins.plugin_utils import _web_server as web
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import Plan, release_problem
@@ -63,17 +62,9 @@ def request(model, context):
         "dirs": list(apache.OWNED_DIRS),
         "packages": web.package_names(apache.packages(model)),
         "units": [apache.UNIT],
-        "probe": {
-            "names": model["certificates"],
-            "certificate_dir": contracts.CERTIFICATE_DIR,
-            "hook_dir": contracts.HOOK_DIR,
-            "consumer": apache.CONSUMER,
-            "placeholder": contracts.PLACEHOLDER,
-            "acme_specs_dir": contracts.ACME_SPECS_DIR,
-            "renew_unit": contracts.RENEW_SERVICE,
-            "mods_available": apache.MODS_AVAILABLE,
-            "mods_enabled": apache.MODS_DIR,
-        },
+        "probe": web.probe_args(
+            model, apache.CONSUMER, mods_available=apache.MODS_AVAILABLE, mods_enabled=apache.MODS_DIR
+        ),
     }
 
 

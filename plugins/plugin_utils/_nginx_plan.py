@@ -18,7 +18,6 @@ Import inside the collection as
 from __future__ import annotations
 
 import ipaddress
-import posixpath
 import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
@@ -213,7 +212,7 @@ def constants():
 
 
 def challenge_dir(model):
-    return posixpath.join(model["settings"]["nginx_acme_webroot"], ".well-known/acme-challenge")
+    return web.challenge_dir(model["settings"]["nginx_acme_webroot"])
 
 
 def site_path(name):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils import _nginx_plan as nginx
 from ansible_collections.groundwork.server.plugins.plugin_utils import _web_server as web
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import Plan, release_problem
@@ -56,16 +55,7 @@ def request(model, context):
         "dirs": list(nginx.OWNED_DIRS),
         "packages": web.package_names(nginx.packages(model)),
         "units": [nginx.UNIT],
-        "probe": {
-            "names": model["certificates"],
-            "certificate_dir": contracts.CERTIFICATE_DIR,
-            "hook_dir": contracts.HOOK_DIR,
-            "consumer": nginx.CONSUMER,
-            "placeholder": contracts.PLACEHOLDER,
-            "acme_specs_dir": contracts.ACME_SPECS_DIR,
-            "renew_unit": contracts.RENEW_SERVICE,
-            "pid_file": nginx.PID_FILE,
-        },
+        "probe": web.probe_args(model, nginx.CONSUMER, pid_file=nginx.PID_FILE),
     }
 
 

@@ -13,6 +13,7 @@ Import inside the collection as
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
@@ -89,6 +90,27 @@ def validate_sites(inputs, context, prefix, features, role, setting_problems, up
     if not problems:
         problems += unrendered(model, features, role)
     return model, problems
+
+
+def probe_args(model, consumer, **extra):
+    """The arguments of a web server's probe: what ``certificate_facts`` of the shared probe
+    library reads about the certificates the sites use (plugin_utils/_host_probe.py), and
+    the server's own ``extra``."""
+    return {
+        "names": model["certificates"],
+        "certificate_dir": contracts.CERTIFICATE_DIR,
+        "hook_dir": contracts.HOOK_DIR,
+        "consumer": consumer,
+        "placeholder": contracts.PLACEHOLDER,
+        "acme_specs_dir": contracts.ACME_SPECS_DIR,
+        "renew_unit": contracts.RENEW_SERVICE,
+        **extra,
+    }
+
+
+def challenge_dir(webroot):
+    """Where the ACME http-01 challenge files of ``webroot`` are."""
+    return posixpath.join(webroot, ".well-known/acme-challenge")
 
 
 def package_names(wanted):
