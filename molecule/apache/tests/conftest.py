@@ -13,13 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import testinfra
 import yaml
 
-# molecule/_shared/testlib.py: what the scenarios' tests share (pytest runs from tests/).
+# molecule/_shared/testlib.py and weblib.py: what the scenarios' tests share (pytest runs
+# from tests/).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
-pytest.register_assert_rewrite("testlib")
+pytest.register_assert_rewrite("testlib", "weblib")
 import testlib  # noqa: E402
+import weblib  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1]
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
@@ -38,35 +39,9 @@ print(response.read().decode(errors="replace"))
 """
 
 
-@pytest.fixture(scope="module")
-def client():
-    """apache-backend1 sends the test traffic: from outside the proxy, over the network."""
-    return testinfra.get_host("ansible://apache-backend1", ansible_inventory=INVENTORY)
-
-
-@pytest.fixture(scope="module")
-def backend2():
-    return testinfra.get_host("ansible://apache-backend2", ansible_inventory=INVENTORY)
-
-
-@pytest.fixture(scope="module")
-def proxy_ip(client):
-    return client.check_output("getent ahostsv4 apache-proxy").split()[0]
-
-
-@pytest.fixture(scope="module")
-def curl(client, proxy_ip):
-    """curl on the client, with the site names resolving to the proxy."""
-
-    def run(args):
-        names = " ".join(
-            f"--resolve {name}:{port}:{proxy_ip}"
-            for name in ("shop.test", "www.shop.test", "admin.test", "unknown.test")
-            for port in (80, 443)
-        )
-        return client.run(f"curl --silent --max-time 10 {names} {args}")
-
-    return run
+# client (apache-backend1 sends the test traffic), backend2, proxy_ip and curl (with the site
+# names resolving to the proxy)
+client, backend2, proxy_ip, curl = weblib.fixtures("apache", INVENTORY)
 
 
 def loopback_get(host, path):

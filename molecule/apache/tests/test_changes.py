@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 from conftest import recap_changed, run_playbook, site_variables, snapshot, testlib
+from weblib import diff_lines, responses
 
 testinfra_hosts = ["ansible://apache-proxy"]
 
@@ -111,15 +111,6 @@ def test_passwords_never_appear_in_the_output(host, tmp_path):
     assert "molecule-test-password" not in output
 
 
-def responses(curl):
-    """What clients get from both sites, without the Date header."""
-    answers = [
-        curl("-k -D - https://shop.test/status"),
-        curl("-D - -u ops:molecule-test-password http://admin.test/"),
-    ]
-    return [[line for line in a.stdout.splitlines() if not line.lower().startswith("date:")] for a in answers]
-
-
 def assert_rolled_back(host, curl, run, expected):
     """A configuration the role's check rejects: the play fails with ``expected`` in its
     output, and Apache serves the previous configuration from an unchanged tree."""
@@ -211,18 +202,6 @@ def test_a_removed_site_is_removed_from_the_host(host, curl, tmp_path):
     assert rc == 0, output
     assert host.file("/etc/apache2/sites-enabled/admin.conf").exists
     assert curl("-u ops:molecule-test-password http://admin.test/").stdout == "admin area\n"
-
-
-def diff_lines(output):
-    """The added and removed lines of every diff in a playbook's output, with their file."""
-    found, current = [], None
-    for line in output.splitlines():
-        header = re.match(r"^[+-]{3} (?:before|after): (\S+)", line)
-        if header:
-            current = header.group(1)
-        elif current and re.match(r"^[+-](?![+-]{2} )", line):
-            found.append((current, line))
-    return found
 
 
 def test_check_mode_predicts_the_real_run(host, curl, tmp_path):

@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from conftest import recap_changed, run_playbook, site_variables, snapshot, testlib
+from weblib import diff_lines, responses
 
 testinfra_hosts = ["ansible://nginx-proxy"]
 
@@ -87,15 +86,6 @@ def test_passwords_never_appear_in_the_output(host, tmp_path):
     assert "very-secret-password" not in output
 
 
-def responses(curl):
-    """What clients get from both sites, without the Date header."""
-    answers = [
-        curl("-k -D - https://shop.test/status"),
-        curl("-D - -u ops:molecule-test-password http://admin.test/"),
-    ]
-    return [[line for line in a.stdout.splitlines() if not line.lower().startswith("date:")] for a in answers]
-
-
 def test_a_configuration_nginx_rejects_is_rolled_back(host, curl, tmp_path):
     before, answers = snapshot(host), responses(curl)
     rc, output = run_playbook(with_site(0, raw=["no_such_directive on;"]), tmp_path)
@@ -123,18 +113,6 @@ def test_a_removed_site_is_removed_from_the_host(host, curl, tmp_path):
         rc, output = run_playbook(site_variables(), tmp_path)
     assert rc == 0, output
     assert host.file("/etc/nginx/sites-enabled/admin.conf").exists
-
-
-def diff_lines(output):
-    """The added and removed lines of every diff in a playbook's output, with their file."""
-    found, current = [], None
-    for line in output.splitlines():
-        header = re.match(r"^[+-]{3} (?:before|after): (\S+)", line)
-        if header:
-            current = header.group(1)
-        elif current and re.match(r"^[+-](?![+-]{2} )", line):
-            found.append((current, line))
-    return found
 
 
 def test_check_mode_predicts_the_real_run(host, curl, tmp_path):
