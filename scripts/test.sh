@@ -149,9 +149,9 @@ stage_molecule() {
       fi
     done
   done
-  # The longest first, so that it does not run alone at the end.
-  if grep -q '^stack ' "$dir/jobs"; then
-    { grep '^stack ' "$dir/jobs"; grep -v '^stack ' "$dir/jobs"; } >"$dir/jobs.sorted"
+  # The longest first (the stack scenarios), so that none runs alone at the end.
+  if grep -q '^stack' "$dir/jobs"; then
+    { grep '^stack' "$dir/jobs"; grep -v '^stack' "$dir/jobs"; } >"$dir/jobs.sorted"
     mv "$dir/jobs.sorted" "$dir/jobs"
   fi
   local pids=()
