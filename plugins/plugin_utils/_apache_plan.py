@@ -130,7 +130,8 @@ SETTINGS = {
         "an absolute path of letters, digits, '.', '_', '-' and '/'",
     ),
 }
-MODULE_NAME = re.compile(r"[a-z0-9_]{1,64}")
+# Debian's module names: ssl, proxy_http, php8.2, ...
+MODULE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 PACKAGE_NAME = re.compile(r"[a-z0-9][a-z0-9+.-]+(?:=[A-Za-z0-9.+:~-]+)?")
 TIME_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2592000, "y": 31536000}
 SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -332,9 +333,7 @@ def module_links(model, loaded, available):
     extra = set(model["settings"]["apache_modules"])
     links = []
     for name in loaded:
-        links.append(
-            {"path": f"{MODS_DIR}/{name}.load", "state": "link", "src": f"../mods-available/{name}.load"}
-        )
+        links.append(_link(name, "load"))
         if name in extra and ((available or {}).get(name) or {}).get("conf"):
             links.append(_link(name, "conf"))
     return links
@@ -479,8 +478,14 @@ def site_rules(site):
 
 
 def site_values(site):
-    """The site's own values the templates print as quoted arguments."""
+    """The site's own values the templates print: its names (ServerName must be a name, not
+    a wildcard, which only ServerAlias matches) and the quoted arguments."""
+    names = site["server_names"]
+    plain = [name for name in names if not name.startswith("*.")]
+    server_name = plain[0] if plain else f"{site['name']}.invalid"
     return {
+        "server_name": server_name,
+        "aliases": [name for name in names if name != server_name],
         "root": quoted(site["root"]) if site["root"] else None,
         "index": " ".join(quoted(name) for name in site["index"]),
         "realm": quoted(site["basic_auth"]["realm"]) if site["basic_auth"] else None,

@@ -516,10 +516,10 @@ PACKAGES_EXPECTED = "Debian package names, optionally with =version"
             ],
         ),
         (
-            ["mod_expires.so", 3],
+            ["mod expires", 3],
             [],
             [
-                'apache_modules: "mod_expires.so" is not valid (expected module names as in'
+                'apache_modules: "mod expires" is not valid (expected module names as in'
                 " /etc/apache2/mods-available, like 'expires').",
                 "apache_modules: 3 is not valid (expected module names as in /etc/apache2/mods-available,"
                 " like 'expires').",
@@ -1578,4 +1578,32 @@ def test_a_package_with_a_version_always_counts_as_missing():
     result = role.plan(model, inspection, Context())
     assert [str(change) for change in result.changes] == [
         "package libapache2-mod-security2=2.9.7-1: not installed"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("names", "server_name", "aliases"),
+    [
+        (["shop.test", "www.shop.test"], "shop.test", ["www.shop.test"]),
+        (["*.shop.test", "shop.test"], "shop.test", ["*.shop.test"]),
+        (["*.shop.test"], "w.invalid", ["*.shop.test"]),
+    ],
+)
+def test_the_server_name_is_a_name_and_wildcards_are_aliases(names, server_name, aliases):
+    site = {
+        "name": "w",
+        "server_names": names,
+        "root": None,
+        "index": [],
+        "basic_auth": None,
+        "redirects": [],
+    }
+    values = apache.site_values(site)
+    assert (values["server_name"], values["aliases"]) == (server_name, aliases)
+
+
+@pytest.mark.parametrize("name", ["php8.2", "proxy_http", "auth-openidc"])
+def test_debian_module_names_with_dots_and_dashes_are_accepted(name):
+    assert not [
+        p for p in apache.setting_problems({**DEFAULTS, "apache_modules": [name]}) if "apache_modules" in p
     ]
