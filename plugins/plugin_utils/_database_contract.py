@@ -6,7 +6,10 @@ contract"), validated once for every database role:
 
 - who may connect: the flows to the database host's port (plugin_utils/_flows.py), the
   extra client networks, and whether any source is allowed at all;
-- backups: directory, retention, schedule and the databases dumped.
+- backups: directory, retention, schedule and the databases dumped;
+- the items every engine declares the same way: their keys, ``state``, passwords (vaulted
+  when required);
+- ``resolve``: the two passes of a model whose clients' addresses may have to be read first.
 
 A database role calls these with its variable prefix (``postgresql``, ``mariadb``) and its
 engine's name for messages; the engine-specific parts (its users' and privileges' syntax,
@@ -29,6 +32,7 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._model_check imp
 BACKUP_DIR = re.compile(r"/[A-Za-z0-9_./-]+")
 SCHEDULE = re.compile(r"[A-Za-z0-9*:,./ ~-]+")
 ANY = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+STATES = ("present", "absent")
 
 
 def is_any(network):
@@ -96,7 +100,82 @@ def flow_networks(check, prefix, engine, flows, port, allow_any, host, groups, h
     return networks, resolver.needs
 
 
-def _integer_at_least(value, low):
+def is_vaulted(value):
+    """Whether a value comes from Ansible Vault (2.19's EncryptedString or VaultedValue tag, or older)."""
+    if type(value).__name__ in ("AnsibleVaultEncryptedUnicode", "EncryptedString"):
+        return True
+    if getattr(value, "__ENCRYPTED__", False):
+        return True
+    try:
+        from ansible.parsing.vault import VaultHelper  # ansible-core 2.19 and later
+    except ImportError:  # pragma: no cover - older ansible-core
+        return False
+    try:
+        return VaultHelper.get_ciphertext(value, with_tags=False) is not None
+    except Exception:  # a value of a type the helper does not know is not vaulted
+        return False
+
+
+def unknown_keys(check, where, item, allowed):
+    unknown = sorted(str(key) for key in item if key not in allowed)
+    if unknown:
+        check.line(where, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(allowed)})")
+
+
+def state(check, where, item):
+    return check.one_of(where, "state", item.get("state"), STATES) or "present"
+
+
+def password(check, where, value, require_vaulted, prefix):
+    """A user's password: a non-empty string on one line (never quoted in the message), and
+    vaulted when ``<prefix>_require_vaulted_passwords`` says so."""
+    if value is None:
+        return
+    if not isinstance(value, str) or not str(value) or any(c in str(value) for c in "\r\n\x00"):
+        check.line(where, "password must be a non-empty string on one line")
+    elif require_vaulted and not is_vaulted(value):
+        check.line(
+            where,
+            f"password is given in clear, but {prefix}_require_vaulted_passwords requires a vaulted"
+            " variable (ansible-vault encrypt_string, or a variable from a vaulted file)",
+        )
+
+
+def known_reports(names, hostvars):
+    """The reports groundwork.server.firewall published in this run for the named hosts."""
+    reports = {name: _flows.published_report(hostvars, name) for name in names}
+    return {name: report for name, report in reports.items() if report is not None}
+
+
+def source_results(sources):
+    """The loop results of the role's delegated task that read the clients' addresses."""
+    results = (sources or {}).get("results") if isinstance(sources, dict) else None
+    return [r for r in results or [] if isinstance(r, dict) and "item" in r and not r.get("skipped")]
+
+
+def resolve(build, hostvars, sources, problems=()):
+    """(model, problems): ``build(reports, outside)`` first without the clients' reports,
+    which names the clients it ``needs``; then, when every client the run's firewall reports
+    do not cover was asked (``sources``, the delegated task's result), with their addresses.
+    The model gains ``clients`` (the hosts to ask) and ``complete``."""
+    first = build(None, None)
+    problems = list(first["errors"]) + list(problems)
+    if problems:
+        return None, problems
+    reports = known_reports(first["needs"], hostvars)
+    clients = [name for name in first["needs"] if name not in reports]
+    results = source_results(sources)
+    asked = {result["item"] for result in results}
+    complete = all(name in asked for name in clients)
+    model = first
+    if first["needs"] and complete:
+        model = build(reports, results)
+        if model["errors"]:
+            return None, list(model["errors"])
+    return dict(model, clients=clients, complete=complete or not first["needs"]), []
+
+
+def integer_at_least(value, low):
     try:
         return not isinstance(value, bool) and int(value) >= low
     except (TypeError, ValueError):
@@ -122,7 +201,7 @@ def backup_problems(prefix, values, database_name):
         refuse(
             "dir", "an absolute path of letters, digits, '_', '.', '-' and '/', without '..', other than '/'"
         )
-    if not _integer_at_least(values[f"{prefix}_backup_keep"], 1):
+    if not integer_at_least(values[f"{prefix}_backup_keep"], 1):
         refuse("keep", "a number of at least 1")
     schedule = values[f"{prefix}_backup_schedule"]
     if not isinstance(schedule, str) or not SCHEDULE.fullmatch(schedule):

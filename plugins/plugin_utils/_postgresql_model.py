@@ -34,7 +34,6 @@ ENCODING = re.compile(r"[A-Za-z0-9_-]{1,32}")
 LOCALE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 SETTING = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?")
 RESERVED = ("postgres", "public", "none", "all", "current_user", "session_user", "current_role")
-STATES = ("present", "absent")
 PRIVILEGES = {
     "database": ("CONNECT", "CREATE", "TEMPORARY", "ALL"),
     "schema": ("USAGE", "CREATE", "ALL"),
@@ -62,49 +61,15 @@ OWNED_SETTINGS = (
 )
 
 
-def is_vaulted(value):
-    """Whether a value comes from Ansible Vault (2.19's EncryptedString or VaultedValue tag, or older)."""
-    if type(value).__name__ in ("AnsibleVaultEncryptedUnicode", "EncryptedString"):
-        return True
-    if getattr(value, "__ENCRYPTED__", False):
-        return True
-    try:
-        from ansible.parsing.vault import VaultHelper  # ansible-core 2.19 and later
-    except ImportError:  # pragma: no cover - older ansible-core
-        return False
-    try:
-        return VaultHelper.get_ciphertext(value, with_tags=False) is not None
-    except Exception:  # a value of a type the helper does not know is not vaulted
-        return False
-
-
-def _unknown_keys(check, where, item, allowed):
-    unknown = sorted(str(key) for key in item if key not in allowed)
-    if unknown:
-        check.line(where, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(allowed)})")
-
-
-def _state(check, where, item):
-    return check.one_of(where, "state", item.get("state"), STATES) or "present"
-
-
 def _roles(check, roles, require_vaulted):
     result = []
     for where, item in named_items(check, "postgresql_roles", roles, NAME, NAME_TEXT):
-        _unknown_keys(check, where, item, ROLE_KEYS)
+        contract.unknown_keys(check, where, item, ROLE_KEYS)
         name = item.get("name")
         if name in RESERVED or (isinstance(name, str) and name.startswith("pg_")):
             check.add(where, "name", name, "is reserved (the superuser, a keyword or a pg_ role)")
         password = item.get("password")
-        if password is not None:
-            if not isinstance(password, str) or not str(password):
-                check.line(where, "password must be a non-empty string")
-            elif require_vaulted and not is_vaulted(password):
-                check.line(
-                    where,
-                    "password is given in clear, but postgresql_require_vaulted_passwords requires a vaulted"
-                    " variable (ansible-vault encrypt_string, or a variable from a vaulted file)",
-                )
+        contract.password(check, where, password, require_vaulted, "postgresql")
         member_of = item.get("member_of", [])
         if not isinstance(member_of, list):
             check.add(where, "member_of", member_of, "must be a list of role names")
@@ -115,7 +80,7 @@ def _roles(check, roles, require_vaulted):
                 "password": password,
                 "login": check.boolean(where, "login", item.get("login"), True),
                 "member_of": member_of,
-                "state": _state(check, where, item),
+                "state": contract.state(check, where, item),
                 "_where": where,
             }
         )
@@ -135,11 +100,11 @@ def _roles(check, roles, require_vaulted):
 def _databases(check, databases, roles):
     result = []
     for where, item in named_items(check, "postgresql_databases", databases, NAME, NAME_TEXT):
-        _unknown_keys(check, where, item, DATABASE_KEYS)
+        contract.unknown_keys(check, where, item, DATABASE_KEYS)
         name = item.get("name")
         if name in ("postgres", "template0", "template1"):
             check.add(where, "name", name, "is a database of the cluster itself")
-        state = _state(check, where, item)
+        state = contract.state(check, where, item)
         owner = item.get("owner", "postgres")
         if owner != "postgres" and owner not in roles and state == "present":
             check.add(where, "owner", owner, "is not a role declared present in postgresql_roles")
@@ -179,7 +144,7 @@ def _grants(check, grants, roles, databases):
             check.line(where, "must be a mapping")
             continue
         where += f" ({item.get('role')} on {item.get('database')})"
-        _unknown_keys(check, where, item, GRANT_KEYS)
+        contract.unknown_keys(check, where, item, GRANT_KEYS)
         role, database = item.get("role"), item.get("database")
         if role not in roles:
             check.add(where, "role", role, "is not a role declared present in postgresql_roles")
@@ -210,7 +175,7 @@ def _grants(check, grants, roles, databases):
                 "on": on,
                 "schema": schema if on != "database" else None,
                 "privileges": sorted(set(privileges)),
-                "state": _state(check, where, item),
+                "state": contract.state(check, where, item),
             }
         )
     return result

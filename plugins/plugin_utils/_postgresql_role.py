@@ -25,7 +25,6 @@ import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils import _database_contract as contract
-from ansible_collections.groundwork.server.plugins.plugin_utils import _flows
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Change,
     Plan,
@@ -95,19 +94,12 @@ def settings_problems(values):
     """The backup settings (the database contract's) and max_connections (what the argument
     spec cannot express)."""
     problems = contract.backup_problems("postgresql", values, DATABASE)
-    if not _integer_at_least(values["postgresql_max_connections"], 5):
+    if not contract.integer_at_least(values["postgresql_max_connections"], 5):
         problems.append(
             f"postgresql_max_connections: {json.dumps(values['postgresql_max_connections'], default=str)}"
             " is not a number of at least 5."
         )
     return problems
-
-
-def _integer_at_least(value, low):
-    try:
-        return not isinstance(value, bool) and int(value) >= low
-    except (TypeError, ValueError):
-        return False
 
 
 def model_arguments(values, host, groups, hostvars):
@@ -126,38 +118,15 @@ def model_arguments(values, host, groups, hostvars):
     }
 
 
-def known_reports(names, hostvars):
-    """The reports groundwork.server.firewall published in this run for the named hosts."""
-    reports = {name: _flows.published_report(hostvars, name) for name in names}
-    return {name: report for name, report in reports.items() if report is not None}
-
-
-def source_results(sources):
-    """The loop results of the delegated task that read the clients' addresses."""
-    results = (sources or {}).get("results") if isinstance(sources, dict) else None
-    return [r for r in results or [] if isinstance(r, dict) and "item" in r and not r.get("skipped")]
-
-
 def resolve(values, host, groups, hostvars, sources):
     """The model: first which clients need asking, then (when all were asked) their access.
     Returns (model, problems)."""
     arguments = model_arguments(values, host, groups, hostvars)
-    first = postgresql_model(values["postgresql_roles"], **arguments)
-    problems = list(first["errors"]) + settings_problems(values)
-    if problems:
-        return None, problems
-    reports = known_reports(first["needs"], hostvars)
-    clients = [name for name in first["needs"] if name not in reports]
-    results = source_results(sources)
-    asked = {result["item"] for result in results}
-    complete = all(name in asked for name in clients)
-    model = first
-    if first["needs"] and complete:
-        model = postgresql_model(values["postgresql_roles"], reports=reports, outside=results, **arguments)
-        if model["errors"]:
-            return None, list(model["errors"])
-    model = dict(model, clients=clients, complete=complete or not first["needs"])
-    return model, []
+
+    def build(reports, outside):
+        return postgresql_model(values["postgresql_roles"], reports=reports, outside=outside, **arguments)
+
+    return contract.resolve(build, hostvars, sources, settings_problems(values))
 
 
 def tuning(values, probe, version):

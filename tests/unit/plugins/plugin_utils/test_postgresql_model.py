@@ -8,10 +8,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_model import (
-    is_vaulted,
-    postgresql_model,
-)
+from ansible_collections.groundwork.server.plugins.plugin_utils._database_contract import is_vaulted
+from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_model import postgresql_model
 
 GROUPS = {
     "all": ["app1", "app2", "db1", "lb1"],
