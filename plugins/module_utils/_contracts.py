@@ -134,7 +134,7 @@ TIERS = (
         "label": "Database servers",
         "choice_var": "groundwork_database",
         "default": "postgresql",
-        "roles": {"postgresql": "groundwork.server.postgresql", "mariadb": None},
+        "roles": {"postgresql": "groundwork.server.postgresql", "mariadb": "groundwork.server.mariadb"},
     },
 )
 TIER_BY_NAME = {tier["tier"]: tier for tier in TIERS}

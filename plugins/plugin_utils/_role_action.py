@@ -55,7 +55,7 @@ ROLES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "roles")
 CACHE_FACT = "groundwork_inspection"
 REQUEST_KEYS = ("files", "dirs", "packages", "units")
 # The roles that decide through this action; each has plugin_utils/_<role>_role.py.
-ROLES = ("base", "firewall", "tls", "nginx", "apache", "postgresql", "app")
+ROLES = ("base", "firewall", "tls", "nginx", "apache", "postgresql", "mariadb", "app")
 _SOURCES = {}
 
 

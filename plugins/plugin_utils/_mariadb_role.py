@@ -1,0 +1,373 @@
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The decision of groundwork.server.mariadb, run by the action groundwork.server.role_plan.
+
+``validate`` checks the input (plugin_utils/_mariadb_model.py) and resolves the clients the
+flows name, in the two passes of the database contract (the role's delegated task reads the
+addresses neither the inventory nor this run's firewall reports give).
+
+``request`` lists what the one inspection reads (packages, files, units, and the probe: the
+memory, the mysql user's groups, the renewal hooks and the running server's catalogue of the
+variables the role writes); ``plan`` tunes the variables from the host's facts, checks the
+user's ones against the catalogue before anything is written, renders the files and
+compares them, and decides how the running server gets the new values: SET GLOBAL for the
+dynamic variables, a restart only for a static one (or a first configuration). The plan
+holds the users' passwords (for the objects step), so it is secret.
+
+Import inside the collection as
+    from ansible_collections.groundwork.server.plugins.plugin_utils import _mariadb_role
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
+from ansible_collections.groundwork.server.plugins.plugin_utils import _database_contract as contract
+from ansible_collections.groundwork.server.plugins.plugin_utils import _mariadb_settings as variables
+from ansible_collections.groundwork.server.plugins.plugin_utils._mariadb_model import NAME, mariadb_model
+from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
+    Change,
+    Plan,
+    file_changes,
+    missing_packages,
+    package_changes,
+    release_problem,
+    unit_changes,
+)
+from ansible_collections.groundwork.server.plugins.plugin_utils._web_server import SSL_CIPHERS
+
+ROLE = "mariadb"
+SERVICE = "mariadb.service"
+SOCKET = "/run/mysqld/mysqld.sock"
+CONFIG = "/etc/mysql/mariadb.conf.d/90-groundwork.cnf"
+CHECK = "/usr/local/sbin/groundwork-mariadb-check"
+BACKUP_SCRIPT = "/usr/local/sbin/groundwork-mariadb-backup"
+RESTORE_SCRIPT = "/usr/local/sbin/groundwork-mariadb-restore"
+BACKUP_UNIT = "groundwork-mariadb-backup"
+BACKUP_TIMER = f"{BACKUP_UNIT}.timer"
+UNIT_DIR = "/etc/systemd/system"
+# The server, its client (the probe's catalogue query, the renewal hook), the backup tool
+# and PyMySQL for groundwork.server.mariadb_objects.
+BASE_PACKAGES = ["mariadb-server", "mariadb-client", "mariadb-backup", "python3-pymysql"]
+BACKUP_DIR_STATE = {"owner": "root", "group": "root", "mode": "0700"}
+TLS_VERSIONS = "TLSv1.2,TLSv1.3"
+# Connections the server keeps for itself (root, the backups, the role) beyond the clients'.
+RESERVED_CONNECTIONS = 20
+PROGRAMS = ("check.py", "backup.sh", "restore.sh")
+
+INPUTS = (
+    "mariadb_port",
+    "mariadb_certificate",
+    "mariadb_users",
+    "mariadb_databases",
+    "mariadb_grants",
+    "mariadb_require_vaulted_passwords",
+    "mariadb_client_networks",
+    "mariadb_allow_any_source",
+    "mariadb_max_connections",
+    "mariadb_connections_per_client",
+    "mariadb_buffer_pool_share",
+    "mariadb_storage",
+    "mariadb_settings",
+    "mariadb_backup_enabled",
+    "mariadb_backup_dir",
+    "mariadb_backup_keep",
+    "mariadb_backup_schedule",
+    "mariadb_backup_databases",
+    "mariadb_packages",
+)
+
+
+# --- Pure functions -----------------------------------------------------------------------
+
+
+def packages(values):
+    return BASE_PACKAGES + [name for name in values["mariadb_packages"] if name not in BASE_PACKAGES]
+
+
+def settings_problems(values):
+    """The backup settings (the database contract's) and the tuning inputs."""
+    problems = contract.backup_problems("mariadb", values, NAME)
+    maximum = values["mariadb_max_connections"]
+    if maximum != 0 and not (contract.integer_at_least(maximum, 10) and int(maximum) <= 100000):
+        problems.append(
+            f"mariadb_max_connections: {json.dumps(maximum, default=str)} is not 0 (from the"
+            " application tier) or a number from 10 to 100000."
+        )
+    per_client = values["mariadb_connections_per_client"]
+    if not (contract.integer_at_least(per_client, 1) and int(per_client) <= 10000):
+        problems.append(
+            f"mariadb_connections_per_client: {json.dumps(per_client, default=str)}"
+            " is not a number from 1 to 10000."
+        )
+    share = values["mariadb_buffer_pool_share"]
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.05 <= share <= 0.9:
+        problems.append(
+            f"mariadb_buffer_pool_share: {json.dumps(share, default=str)} is not a share of the memory"
+            " from 0.05 to 0.9."
+        )
+    return problems
+
+
+def resolve(values, host, groups, hostvars, sources):
+    """The model, in the database contract's two passes. Returns (model, problems)."""
+    arguments = {
+        "databases": values["mariadb_databases"],
+        "grants": values["mariadb_grants"],
+        "settings": values["mariadb_settings"],
+        "networks": values["mariadb_client_networks"],
+        "flows": values["firewall_flows"] or [],
+        "host": host,
+        "groups": groups,
+        "hostvars": hostvars,
+        "port": values["mariadb_port"],
+        "require_vaulted": values["mariadb_require_vaulted_passwords"],
+        "allow_any": values["mariadb_allow_any_source"],
+        "certificate": values["mariadb_certificate"],
+    }
+
+    def build(reports, outside):
+        return mariadb_model(values["mariadb_users"], reports=reports, outside=outside, **arguments)
+
+    return contract.resolve(build, hostvars, sources, settings_problems(values))
+
+
+def max_connections(values, access):
+    """mariadb_max_connections, or (0) the clients the flows allow times the connections each
+    may open, plus the server's own."""
+    if values["mariadb_max_connections"]:
+        return int(values["mariadb_max_connections"])
+    clients = max(1, len(access["users"][0]["hosts"]) if access["users"] else len(access["networks"]))
+    return max(50, RESERVED_CONNECTIONS + clients * int(values["mariadb_connections_per_client"]))
+
+
+def fixed_settings(values, access):
+    """What the role owns: where the server listens and how it admits clients."""
+    settings = {
+        "bind_address": access["bind_address"],
+        "port": str(values["mariadb_port"]),
+        "skip_name_resolve": "ON",
+        "local_infile": "OFF",
+        "require_secure_transport": "ON",
+    }
+    certificate = values["mariadb_certificate"]
+    if certificate:
+        settings.update(
+            {
+                "ssl_cert": contracts.certificate_file(certificate, "fullchain"),
+                "ssl_key": contracts.certificate_file(certificate, "privkey"),
+                "tls_version": TLS_VERSIONS,
+                "ssl_cipher": ":".join(SSL_CIPHERS),
+            }
+        )
+    return settings
+
+
+def server_settings(values, access, probe):
+    """(fixed, tuned, memory): the role's own variables, the tuned ones with the user's
+    overrides, and the memory they were tuned for."""
+    memory = variables.memory_bytes(probe["memtotal_mb"], probe["cgroup_memory"])
+    tuned = variables.tune(
+        memory,
+        values["mariadb_storage"],
+        max_connections(values, access),
+        float(values["mariadb_buffer_pool_share"]),
+    )
+    tuned.update(access["settings"])
+    return fixed_settings(values, access), tuned, memory
+
+
+def hook(values):
+    certificate = values["mariadb_certificate"]
+    return contracts.hook_path(certificate, ROLE) if certificate else None
+
+
+def observed_paths(values):
+    units = [f"{UNIT_DIR}/{BACKUP_UNIT}.service", f"{UNIT_DIR}/{BACKUP_TIMER}"]
+    paths = [CONFIG, CHECK, BACKUP_SCRIPT, RESTORE_SCRIPT, *units]
+    if hook(values):
+        paths.append(hook(values))
+    paths.append(values["mariadb_backup_dir"])
+    return paths
+
+
+def file_sets(values, rendered, programs, hooks):
+    """(support, config): the role's programs and units, and the configuration applied as one
+    transaction (with the renewal hook, and the removal of the hooks no longer used)."""
+    support = [
+        {"path": CHECK, "mode": "0644", "content": programs["check.py"]},
+        {"path": BACKUP_SCRIPT, "mode": "0755", "content": programs["backup.sh"]},
+        {"path": RESTORE_SCRIPT, "mode": "0755", "content": programs["restore.sh"]},
+    ]
+    unit = f"{UNIT_DIR}/{BACKUP_UNIT}"
+    if values["mariadb_backup_enabled"]:
+        support += [
+            {"path": f"{unit}.service", "content": rendered["service.j2"]},
+            {"path": f"{unit}.timer", "content": rendered["timer.j2"]},
+        ]
+    else:
+        support += [{"path": f"{unit}.{kind}", "state": "absent"} for kind in ("service", "timer")]
+    config = [{"path": CONFIG, "mode": "0644", "content": rendered["groundwork.cnf.j2"]}]
+    certificate = values["mariadb_certificate"]
+    if certificate:
+        config.append({"path": hook(values), "mode": "0755", "content": rendered["tls_hook.j2"]})
+    in_use = [certificate] if certificate else []
+    config += [{"path": path, "state": "absent"} for path in contracts.stale_hooks(hooks, ROLE, in_use)]
+    return support, config
+
+
+def activation(settings, catalogue, config_changes, installing):
+    """How the running server gets the file's values: (SET GLOBAL statement, restart reasons)."""
+    if catalogue is None:
+        # Not running (or not installed yet): the configuration takes effect when it starts;
+        # a server the package just started with its defaults restarts once.
+        return "", ["the server starts with the new configuration"] if installing or config_changes else []
+    dynamic, static = variables.live_changes(settings, catalogue)
+    reasons = [
+        f"{name} (a static variable) is {catalogue[name]['value']!r}, configured {settings[name]!r}"
+        for name in static
+    ]
+    return ("" if static else variables.set_statement(dynamic, catalogue)), reasons
+
+
+def host_changes(values, inspection, support, config, live):
+    """Everything the apply step changes, and the answers its tasks need."""
+    probe = inspection["probe"]
+    files = inspection.get("files") or {}
+    units = inspection.get("units") or {}
+    wanted = packages(values)
+    changes = package_changes(wanted, inspection.get("packages"))
+    timer = units.get(BACKUP_TIMER) or {}
+    stop_timer = not values["mariadb_backup_enabled"] and (
+        timer.get("enabled") == "enabled" or timer.get("active") == "active"
+    )
+    if stop_timer:
+        changes.append(Change("service", BACKUP_TIMER, "backups are disabled; stop and disable the timer"))
+    changes += file_changes(support + config, files)
+    join = bool(values["mariadb_certificate"]) and contracts.TLS_GROUP not in probe["mysql_groups"]
+    if join:
+        changes.append(Change("group", "mysql", f"not a member of {contracts.TLS_GROUP}"))
+    statement, restart = live
+    if statement:
+        changes.append(Change("variables", SERVICE, f"applied live: {statement}"))
+    if restart:
+        changes.append(Change("service", SERVICE, "restart: " + "; ".join(restart)))
+    start_service = unit_changes(SERVICE, units.get(SERVICE))
+    changes += start_service
+    fix_dir, start_timer = [], []
+    if values["mariadb_backup_enabled"]:
+        directory = {"path": values["mariadb_backup_dir"], "state": "directory", **BACKUP_DIR_STATE}
+        fix_dir = [Change("directory", c.target, c.reason) for c in file_changes([directory], files)]
+        start_timer = unit_changes(BACKUP_TIMER, timer)
+        changes += fix_dir + start_timer
+    answers = {
+        "missing": missing_packages(wanted, inspection.get("packages")),
+        "stop_timer": stop_timer,
+        "join_tls_group": join,
+        "start_service": bool(start_service),
+        "backup_dir_change": bool(fix_dir),
+        "start_timer": bool(start_timer),
+        "set_global": statement,
+        "restart": bool(restart) or join,
+    }
+    return changes, answers
+
+
+# --- The role_plan entry points -------------------------------------------------------------
+
+
+def validate(inputs, context):
+    values = {name: inputs[name] for name in INPUTS}
+    values["firewall_flows"] = inputs.get("firewall_flows") or []
+    sources = inputs.get("__mariadb_sources")
+    model, problems = resolve(values, context.host, context.groups, context.hostvars, sources)
+    if problems:
+        return None, problems
+    return {"values": values, "model": model}, []
+
+
+def validated(model, context):
+    """What ``step: validate`` returns: the clients whose addresses the role's task reads."""
+    del context
+    return {"clients": model["model"]["clients"]}
+
+
+def request(model, context):
+    del context
+    values, access = model["values"], model["model"]
+    tuned = variables.tune(0, "ssd", 50, 0.5)
+    names = sorted(set(fixed_settings(values, access)) | set(tuned) | set(access["settings"]))
+    return {
+        "files": observed_paths(values),
+        "packages": packages(values),
+        "units": [SERVICE, BACKUP_TIMER],
+        "probe": {"variables": names, "socket": SOCKET, "hook_dir": contracts.HOOK_DIR, "consumer": ROLE},
+    }
+
+
+def plan(model, inspection, context):
+    values, access = model["values"], model["model"]
+    result = Plan(secret=True)
+    problem = release_problem(ROLE, inspection["os"])
+    if problem:
+        result.problems.append(problem)
+        return result
+    if not access["complete"]:
+        result.problems.append(
+            f"The addresses of {', '.join(access['clients'])} (clients in firewall_flows) were not read:"
+            " run the role's task that reads them (tasks/decide.yml) before the plan,"
+            " or set firewall_addresses."
+        )
+        return result
+    probe = inspection["probe"]
+    catalogue = probe["catalogue"]
+    if catalogue is not None:
+        result.problems += variables.catalogue_problems(access["settings"], catalogue)
+    if result.problems:
+        return result
+    fixed, tuned, memory = server_settings(values, access, probe)
+    wanted = packages(values)
+    missing = missing_packages(wanted, inspection.get("packages"))
+    derived = {
+        "settings": sorted(fixed.items()),
+        "tuned": sorted(tuned.items()),
+        "memory_mib": memory // variables.MIB,
+        "cpus": probe["cpus"],
+        "socket": SOCKET,
+        "service": SERVICE,
+        "check": CHECK,
+        "config": CONFIG,
+        "backup_script": BACKUP_SCRIPT,
+        "restore_script": RESTORE_SCRIPT,
+        "backup_list": list(values["mariadb_backup_databases"]),
+    }
+    rendered = json.loads(context.render("files.j2", __mariadb_derived=derived))
+    programs = {name: context.read_file(name).rstrip() + "\n" for name in PROGRAMS}
+    support, config = file_sets(values, rendered, programs, probe["hooks"])
+    config_changes = file_changes(config, inspection.get("files") or {})
+    live = activation({**fixed, **tuned}, catalogue, config_changes, "mariadb-server" in missing)
+    changes, answers = host_changes(values, inspection, support, config, live)
+    result.extend(changes)
+    result.data.update(
+        {
+            **answers,
+            "service": SERVICE,
+            "socket": SOCKET,
+            "check": CHECK,
+            "backup_unit": BACKUP_UNIT,
+            "tls_group": contracts.TLS_GROUP,
+            "packages": wanted,
+            # a check-mode run on a host without MariaDB: nothing to read or compare yet
+            "fresh_check": context.check_mode and "mariadb-server" in missing,
+            "support_files": support,
+            "config_files": config,
+            "users": access["users"],
+            "databases": access["databases"],
+            "grants": access["grants"],
+            # (not "warnings": Ansible takes that key of a result for its own warnings)
+            "notices": access["warnings"],
+        }
+    )
+    return result

@@ -1,0 +1,1 @@
+../../postgresql/files/client_routes.py
