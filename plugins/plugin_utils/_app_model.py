@@ -26,6 +26,13 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 RESERVED = ("APP_VERSION",)
 SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# app_database.engine: the URL scheme, the default port and the sslmodes the application's
+# driver honours (PyMySQL has no opportunistic TLS to match libpq's allow and prefer).
+ENGINES = {
+    "postgresql": {"port": 5432, "sslmodes": SSLMODES},
+    "mariadb": {"port": 3306, "sslmodes": ("disable", "require", "verify-ca", "verify-full")},
+}
+DEFAULT_ENGINE = "postgresql"
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ESCAPE = re.compile(r'(["\\`$])')
 
@@ -103,7 +110,9 @@ def _environment(check, var, env, secret):
 
 
 def database_url(db):
-    """The libpq URL of ``app_database``: user, password and name percent-encoded."""
+    """The URL of ``app_database``: ``<engine>://user:password@host:port/name?sslmode=...``,
+    user, password and name percent-encoded; the same query for both engines."""
+    engine = db.get("engine") or DEFAULT_ENGINE
     host = str(db["host"])
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
@@ -116,9 +125,8 @@ def database_url(db):
     # Only the verifying modes use it: with a root certificate, libpq's "require" would verify too.
     if query in ("sslmode=verify-ca", "sslmode=verify-full") and rootcert:
         query += f"&sslrootcert={quote(str(rootcert), safe='/')}"
-    return (
-        f"postgresql://{auth}@{host}:{int(db.get('port') or 5432)}/{quote(str(db['name']), safe='')}?{query}"
-    )
+    port = int(db.get("port") or ENGINES[engine]["port"])
+    return f"{engine}://{auth}@{host}:{port}/{quote(str(db['name']), safe='')}?{query}"
 
 
 def _database(check, db):
@@ -128,6 +136,11 @@ def _database(check, db):
         check.add("app_database", "", "is not a dictionary", True)
         return ""
     ok = True
+    engine = db.get("engine") or DEFAULT_ENGINE
+    if not isinstance(engine, str) or engine not in ENGINES:
+        check.add("app_database.engine", db.get("engine"), f"is not one of {', '.join(ENGINES)}")
+        # the other fields are still checked, as for the default engine
+        engine, ok = DEFAULT_ENGINE, False
     for key in ("host", "name", "user"):
         value = db.get(key)
         if not isinstance(value, str) or not value or CONTROL.search(value):
@@ -138,9 +151,14 @@ def _database(check, db):
         check.add("app_database.host", host, "is not a host name or IP address")
         ok = False
     port = db.get("port")
-    ok = _port(check, "app_database.port", 5432 if port is None else port) and ok
-    if (db.get("sslmode") or "verify-full") not in SSLMODES:
-        check.add("app_database.sslmode", db.get("sslmode"), f"is not one of {', '.join(SSLMODES)}")
+    ok = _port(check, "app_database.port", ENGINES[engine]["port"] if port is None else port) and ok
+    sslmodes = ENGINES[engine]["sslmodes"]
+    if (db.get("sslmode") or "verify-full") not in sslmodes:
+        check.add(
+            "app_database.sslmode",
+            db.get("sslmode"),
+            f"is not one of {', '.join(sslmodes)} (engine {engine})",
+        )
         ok = False
     rootcert = db.get("sslrootcert")
     if rootcert not in (None, "") and (not isinstance(rootcert, str) or not rootcert.startswith("/")):

@@ -165,3 +165,120 @@ def test_database_url_in_environment(valid):
     expected = "postgresql://u:x@db:5432/d?sslmode=require"
     assert model["database_url"] == expected
     assert f'DATABASE_URL="{expected}"\n' in model["env_content"]
+
+
+# --- app_database.engine -----------------------------------------------------------------
+
+
+def test_mariadb_url_encodes_and_defaults():
+    url = database_url(
+        {"engine": "mariadb", "host": "db1", "name": "my db", "user": "a@b", "password": "p@ss w:rd/7%?"}
+    )
+    assert url == (
+        "mariadb://a%40b:p%40ss%20w%3Ard%2F7%25%3F@db1:3306/my%20db"
+        "?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt"
+    )
+
+
+@pytest.mark.parametrize(
+    ("db", "expected"),
+    [
+        (
+            {"engine": "postgresql", "host": "db", "name": "d", "user": "u", "password": "x"},
+            "postgresql://u:x@db:5432/d?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt",
+        ),
+        (
+            {"engine": None, "host": "db", "name": "d", "user": "u", "sslmode": "disable"},
+            "postgresql://u@db:5432/d?sslmode=disable",
+        ),
+        (
+            {"engine": "mariadb", "host": "::1", "name": "d", "user": "u", "sslmode": "disable"},
+            "mariadb://u@[::1]:3306/d?sslmode=disable",
+        ),
+        (
+            {"engine": "mariadb", "host": "db", "port": 3307, "name": "d", "user": "u", "sslmode": "require"},
+            "mariadb://u@db:3307/d?sslmode=require",
+        ),
+        (
+            {
+                "engine": "mariadb",
+                "host": "db.example.net",
+                "name": "d",
+                "user": "u",
+                "password": "p",
+                "sslmode": "verify-ca",
+                "sslrootcert": "/etc/ssl/groundwork/ca.pem",
+            },
+            "mariadb://u:p@db.example.net:3306/d?sslmode=verify-ca&sslrootcert=/etc/ssl/groundwork/ca.pem",
+        ),
+    ],
+)
+def test_database_url_by_engine(db, expected):
+    assert database_url(db) == expected
+
+
+def test_mariadb_url_in_environment(valid):
+    valid["database"] = {"engine": "mariadb", "host": "db", "name": "d", "user": "u", "password": "x"}
+    model = app_model(valid, inventory_hosts=["lb1"])
+    expected = "mariadb://u:x@db:3306/d?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt"
+    assert (model["errors"], model["database_url"]) == ([], expected)
+    assert f'DATABASE_URL="{expected}"\n' in model["env_content"]
+
+
+@pytest.mark.parametrize(
+    ("database", "expected"),
+    [
+        (
+            {"engine": "oracle", "host": "db", "name": "d", "user": "u"},
+            ["app_database.engine: 'oracle' is not one of postgresql, mariadb"],
+        ),
+        (
+            {"engine": ["mariadb"], "host": "db", "name": "d", "user": "u"},
+            ["app_database.engine: ['mariadb'] is not one of postgresql, mariadb"],
+        ),
+        # the other fields are checked as well
+        (
+            {"engine": "MariaDB", "host": "d b", "name": "d", "user": "u"},
+            [
+                "app_database.engine: 'MariaDB' is not one of postgresql, mariadb",
+                "app_database.host: 'd b' is not a host name or IP address",
+            ],
+        ),
+        (
+            {"engine": "mariadb", "host": "db", "name": "d", "user": "u", "sslmode": "prefer"},
+            [
+                "app_database.sslmode: 'prefer' is not one of disable, require, verify-ca, verify-full"
+                " (engine mariadb)"
+            ],
+        ),
+        (
+            {"engine": "mariadb", "host": "db", "name": "d", "user": "u", "sslmode": "allow"},
+            [
+                "app_database.sslmode: 'allow' is not one of disable, require, verify-ca, verify-full"
+                " (engine mariadb)"
+            ],
+        ),
+        (
+            {"host": "db", "name": "d", "user": "u", "sslmode": "verify"},
+            [
+                "app_database.sslmode: 'verify' is not one of disable, allow, prefer, require, verify-ca,"
+                " verify-full (engine postgresql)"
+            ],
+        ),
+        (
+            {"engine": "mariadb", "host": "db", "name": "d", "user": "u", "port": 0},
+            ["app_database.port: 0 is not a port from 1 to 65535"],
+        ),
+    ],
+)
+def test_engine_errors(valid, database, expected):
+    valid["database"] = database
+    model = app_model(valid, inventory_hosts=["lb1"])
+    assert (model["errors"], model["database_url"]) == (expected, "")
+
+
+@pytest.mark.parametrize("sslmode", ["allow", "prefer"])
+def test_opportunistic_sslmodes_stay_with_postgresql(valid, sslmode):
+    valid["database"] = {"host": "db", "name": "d", "user": "u", "sslmode": sslmode}
+    model = app_model(valid, inventory_hosts=["lb1"])
+    assert (model["errors"], model["database_url"]) == ([], f"postgresql://u@db:5432/d?sslmode={sslmode}")

@@ -158,6 +158,18 @@ def converged(model, version="1"):
             {"app_database": {"host": "db", "name": "demo", "user": "demo", "password": "se\ncret"}},
             "app_database.password: (not shown) is not a single-line string",
         ),
+        (
+            {
+                "app_database": {
+                    "engine": "mysql",
+                    "host": "db",
+                    "name": "demo",
+                    "user": "demo",
+                    "password": "cret",
+                }
+            },
+            "app_database.engine: 'mysql' is not one of postgresql, mariadb",
+        ),
     ],
 )
 def test_bad_input_is_refused(source, tmp_path, changes, expected):
@@ -166,6 +178,16 @@ def test_bad_input_is_refused(source, tmp_path, changes, expected):
     assert model is None
     assert any(problem.startswith(expected) for problem in problems), problems
     assert "cret" not in " ".join(problems)
+
+
+def test_a_mariadb_database_is_a_secret_mariadb_url(source, tmp_path):
+    database = {"engine": "mariadb", "host": "db1", "name": "demo", "user": "demo", "password": "s3cret"}
+    model = validated(source, tmp_path, app_database=database)
+    assert model["secret"] is True
+    assert (
+        'DATABASE_URL="mariadb://demo:s3cret@db1:3306/demo'
+        '?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt"\n'
+    ) in model["env_content"]
 
 
 def test_the_model_reads_the_source(source, tmp_path):
