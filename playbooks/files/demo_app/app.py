@@ -1,49 +1,96 @@
-"""The groundwork demo application: which app server answered, and a counter in PostgreSQL.
+# Copyright (c) groundwork developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The groundwork demo application: which app server answered, and a counter in the database.
 
     GET /         "served by <hostname> version <APP_VERSION> counter <n>"; n is a row in
-                  PostgreSQL incremented by every request (UPDATE ... RETURNING)
+                  PostgreSQL or MariaDB incremented by every request
     GET /healthz  200 "ok" when the database answers SELECT 1, else 503
 
 Configuration comes from the environment (the groundwork.server.app role writes it to
-/etc/<app_name>/env): DATABASE_URL (a libpq URI), APP_PORT (8000), APP_BIND (0.0.0.0),
-APP_VERSION (else the file VERSION next to this one, else "unknown").
+/etc/<app_name>/env): DATABASE_URL, APP_PORT (8000), APP_BIND (0.0.0.0), APP_VERSION (else
+the file VERSION next to this one, else "unknown").
 
-Python standard library plus Debian's python3-psycopg2. On SIGTERM the server stops
-accepting connections and finishes the requests in flight before it exits.
+DATABASE_URL's scheme chooses the driver, imported only then, so a host needs only its own:
+    postgresql://USER:PASSWORD@HOST:PORT/NAME?sslmode=...   a libpq URI, Debian's python3-psycopg2
+    mariadb://USER:PASSWORD@HOST:PORT/NAME?sslmode=...&sslrootcert=...   (or mysql://) Debian's
+                  python3-pymysql, and python3-nacl for users that log in with ed25519
+For MariaDB, user, password and name are percent-encoded, the port defaults to 3306, and
+sslmode means what it means to libpq: disable (no TLS), require (TLS, no verification),
+verify-ca (the certificate against sslrootcert, no name check), verify-full (the default:
+certificate and host name). sslrootcert defaults to the system's trust store.
+
+Python standard library plus the driver. On SIGTERM the server stops accepting connections
+and finishes the requests in flight before it exits.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 LOG = logging.getLogger("demo_app")
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS demo_counter (id integer PRIMARY KEY, value bigint NOT NULL)",
-    "INSERT INTO demo_counter (id, value) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+CONNECT_TIMEOUT = 5
+SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+MARIADB_SSLMODES = ("disable", "require", "verify-ca", "verify-full")
+
+
+class Statements(NamedTuple):
+    """What differs between the engines besides connecting: the schema, created when missing
+    on the first connection, and the counter's increment, whose last statement returns the
+    new value (every statement before it must change a row)."""
+
+    schema: tuple
+    increment: tuple
+
+
+POSTGRESQL = Statements(
+    schema=(
+        "CREATE TABLE IF NOT EXISTS demo_counter (id integer PRIMARY KEY, value bigint NOT NULL)",
+        "INSERT INTO demo_counter (id, value) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+    ),
+    increment=("UPDATE demo_counter SET value = value + 1 WHERE id = 1 RETURNING value",),
 )
-INCREMENT = "UPDATE demo_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+# MariaDB has no UPDATE ... RETURNING: LAST_INSERT_ID(expr) remembers the new value for this
+# connection (and this connection only), and the SELECT reads it back.
+MARIADB = Statements(
+    schema=(
+        "CREATE TABLE IF NOT EXISTS demo_counter (id INT PRIMARY KEY, value BIGINT NOT NULL) ENGINE=InnoDB",
+        "INSERT INTO demo_counter (id, value) VALUES (1, 0) ON DUPLICATE KEY UPDATE id = id",
+    ),
+    increment=(
+        "UPDATE demo_counter SET value = LAST_INSERT_ID(value + 1) WHERE id = 1",
+        "SELECT LAST_INSERT_ID()",
+    ),
+)
+PING = ("SELECT 1",)
 
 
 class Database:
-    """A small pool of connections shared by the request threads.
+    """A small pool of connections shared by the request threads, for either engine.
 
     Every request runs in a thread of its own, so a connection per thread would mean a new
-    TLS and SCRAM handshake per request; instead a thread takes an idle connection, uses it
-    for one statement and gives it back. A connection that fails is closed and the
-    statement retried once on a fresh one (a kept connection may have died with a database
-    restart). ``connect`` returns a DB-API connection (psycopg2.connect with the URL in
-    production, a fake in the tests).
+    TLS handshake and login per request; instead a thread takes an idle connection, uses it
+    for one request's statements and gives it back. A connection that fails before any
+    statement of the request ran is closed and the request retried once on a fresh one (a
+    kept connection may have died with a database restart). ``connect`` returns a DB-API
+    connection in autocommit mode (see ``connector``; a fake in the tests), ``statements``
+    are its engine's.
     """
 
-    def __init__(self, connect, size=8):
+    def __init__(self, connect, statements: Statements = POSTGRESQL, size=8):
         self._connect = connect
+        self._statements = statements
         self._idle = []
         self._lock = threading.Lock()
         self._size = size
@@ -54,11 +101,14 @@ class Database:
             if self._idle:
                 return self._idle.pop()
         conn = self._connect()
-        conn.autocommit = True
         if not self._schema_ready:
-            with conn.cursor() as cur:
-                for statement in SCHEMA:
-                    cur.execute(statement)
+            try:
+                with conn.cursor() as cur:
+                    for statement in self._statements.schema:
+                        cur.execute(statement)
+            except Exception:
+                _close(conn)
+                raise
             self._schema_ready = True
         return conn
 
@@ -69,29 +119,39 @@ class Database:
                 return
         _close(conn)
 
-    def _run(self, statement):
-        """Run one statement and return the first column of its first row."""
+    def _run(self, statements):
+        """Run the statements on one connection and return the first column of the last
+        one's first row."""
         for attempt in (1, 2):
             conn = self._take()
+            done = 0
             try:
                 with conn.cursor() as cur:
-                    cur.execute(statement)
-                    value = cur.fetchone()[0]
+                    for statement in statements[:-1]:
+                        cur.execute(statement)
+                        done += 1
+                        if cur.rowcount == 0:
+                            raise LookupError("the counter row is missing")
+                    cur.execute(statements[-1])
+                    row = cur.fetchone()
             except Exception:
                 _close(conn)
-                if attempt == 2:
+                # Once a statement has changed something, running them again would count twice.
+                if attempt == 2 or done:
                     raise
                 continue
             self._give_back(conn)
-            return value
+            if row is None:
+                raise LookupError("the counter row is missing")
+            return row[0]
         return None  # not reached
 
     def increment(self) -> int:
-        return int(self._run(INCREMENT))
+        return int(self._run(self._statements.increment))
 
     def ping(self) -> bool:
         try:
-            return self._run("SELECT 1") == 1
+            return self._run(PING) == 1
         except Exception as exc:
             LOG.warning("database check failed: %s", str(exc).strip())
             return False
@@ -189,6 +249,109 @@ def serve(server: Server):
     LOG.info("stopped")
 
 
+def tls_context(sslmode: str, rootcert: str | None):
+    """The TLS context of a MariaDB sslmode (None for disable), as libpq reads sslmode."""
+    if sslmode == "disable":
+        return None
+    if sslmode == "require":
+        # encrypted, nothing verified (libpq would verify against an sslrootcert file it finds)
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    try:
+        context = ssl.create_default_context(cafile=rootcert or None)
+    except ssl.SSLError as exc:  # an OSError too: first
+        raise ValueError(
+            f"DATABASE_URL: sslrootcert {rootcert!r} holds no usable certificate ({exc})"
+        ) from None
+    except OSError as exc:
+        raise ValueError(
+            f"DATABASE_URL: sslrootcert {rootcert!r} cannot be read ({exc.strerror or exc})"
+        ) from None
+    if sslmode == "verify-ca":
+        context.check_hostname = False
+    return context
+
+
+def mariadb_arguments(url: str) -> dict:
+    """PyMySQL's connect() arguments of a mariadb:// (or mysql://) URL; ValueError names what
+    is wrong, never the password."""
+    parts = urlsplit(url)
+    query = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key not in ("sslmode", "sslrootcert"):
+            raise ValueError(f"DATABASE_URL: parameter {key!r} is not sslmode or sslrootcert")
+        query[key] = value
+    sslmode = query.get("sslmode") or "verify-full"
+    if sslmode not in MARIADB_SSLMODES:
+        raise ValueError(f"DATABASE_URL: sslmode {sslmode!r} is not one of {', '.join(MARIADB_SSLMODES)}")
+    try:
+        port = parts.port or 3306
+    except ValueError:
+        raise ValueError("DATABASE_URL: the port is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ValueError("DATABASE_URL: the host is missing")
+    database = unquote(parts.path[1:]) if parts.path.startswith("/") else ""
+    if not database or parts.username is None:
+        raise ValueError(
+            "DATABASE_URL: user and database name are required (mariadb://USER:PASSWORD@HOST/NAME)"
+        )
+    return {
+        "host": parts.hostname,
+        "port": port,
+        "user": unquote(parts.username),
+        "password": unquote(parts.password or ""),
+        "database": database,
+        "ssl": tls_context(sslmode, query.get("sslrootcert")),
+        "connect_timeout": CONNECT_TIMEOUT,
+        "autocommit": True,
+        "charset": "utf8mb4",
+    }
+
+
+def _postgresql(url: str):
+    import psycopg2  # Debian's python3-psycopg2; imported here so a MariaDB host needs no psycopg2
+
+    def connect():
+        conn = psycopg2.connect(url, connect_timeout=CONNECT_TIMEOUT, application_name="groundwork-demo")
+        conn.autocommit = True
+        return conn
+
+    return connect
+
+
+def _mariadb(arguments: dict):
+    import pymysql  # Debian's python3-pymysql (ed25519 logins need python3-nacl too)
+    from pymysql.constants import CLIENT
+
+    class Connection(pymysql.connections.Connection):
+        """PyMySQL goes on without TLS when the server does not offer it, whatever its ssl
+        argument says; this refuses such a server before the credentials are sent."""
+
+        def _request_authentication(self):
+            if self.ssl and not self.server_capabilities & CLIENT.SSL:
+                raise pymysql.err.OperationalError(
+                    2026, "the server does not offer TLS, which sslmode requires"
+                )
+            super()._request_authentication()
+
+    return lambda: Connection(**arguments)
+
+
+def connector(url: str):
+    """The function that opens a connection for DATABASE_URL, and its engine's statements.
+    ValueError names what is wrong, never the password."""
+    match = SCHEME.match(url)
+    scheme = match.group(1).lower() if match else ""
+    if scheme in ("postgresql", "postgres"):
+        return _postgresql(url), POSTGRESQL
+    if scheme in ("mariadb", "mysql"):
+        return _mariadb(mariadb_arguments(url)), MARIADB
+    shown = f"scheme {scheme!r}" if scheme else "URL"
+    raise ValueError(f"DATABASE_URL: the {shown} is not postgresql://, mariadb:// or mysql://")
+
+
 def main(environ=None) -> int:
     environ = os.environ if environ is None else environ
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
@@ -196,9 +359,12 @@ def main(environ=None) -> int:
     if not url:
         LOG.error("DATABASE_URL is not set")
         return 2
-    import psycopg2  # Debian's python3-psycopg2; imported here so the tests need no driver
-
-    db = Database(lambda: psycopg2.connect(url, connect_timeout=5, application_name="groundwork-demo"))
+    try:
+        connect, statements = connector(url)
+    except (ValueError, ImportError) as exc:
+        LOG.error("%s", exc)
+        return 2
+    db = Database(connect, statements)
     app = App(db, socket.gethostname(), read_version(environ))
     port = int(environ.get("APP_PORT", "8000"))
     server = Server((environ.get("APP_BIND", "0.0.0.0"), port), app)  # noqa: S104 - reached through the balancer
