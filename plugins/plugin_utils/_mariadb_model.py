@@ -226,7 +226,12 @@ def _accounts(check, networks):
     specs = []
     for network in networks:
         spec = host_spec(network)
-        if spec is None:
+        if spec is None and network.prefixlen == 0:
+            # every IPv6 address (mariadb_allow_any_source)
+            check.warnings.append(
+                f"{network}: no MariaDB account matches every IPv6 address; IPv6 clients have none"
+            )
+        elif spec is None:
             check.line(
                 "mariadb_client_networks / firewall_flows",
                 f"{network} is an IPv6 network: MariaDB accounts match single IPv6 addresses only",

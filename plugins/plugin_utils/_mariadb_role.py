@@ -48,10 +48,12 @@ RESTORE_SCRIPT = "/usr/local/sbin/groundwork-mariadb-restore"
 BACKUP_UNIT = "groundwork-mariadb-backup"
 BACKUP_TIMER = f"{BACKUP_UNIT}.timer"
 UNIT_DIR = "/etc/systemd/system"
-# The server, its client (the probe's catalogue query, the renewal hook), the backup tool
-# and PyMySQL for groundwork.server.mariadb_objects.
-BASE_PACKAGES = ["mariadb-server", "mariadb-client", "mariadb-backup", "python3-pymysql"]
-BACKUP_DIR_STATE = {"owner": "root", "group": "root", "mode": "0700"}
+# The server, its client (the probe's catalogue query, the renewal hook), the backup tool,
+# PyMySQL for groundwork.server.mariadb_objects, python3-apt for apt (and its check mode).
+BASE_PACKAGES = ["mariadb-server", "mariadb-client", "mariadb-backup", "python3-pymysql", "python3-apt"]
+# root's, and reachable (not readable) by mysql: the scratch server that checks every backup
+# runs as mysql on a copy under it (roles/mariadb/files/backup.sh).
+BACKUP_DIR_STATE = {"owner": "root", "group": "mysql", "mode": "0710"}
 TLS_VERSIONS = "TLSv1.2,TLSv1.3"
 # Connections the server keeps for itself (root, the backups, the role) beyond the clients'.
 RESERVED_CONNECTIONS = 20
@@ -87,11 +89,23 @@ def packages(values):
     return BASE_PACKAGES + [name for name in values["mariadb_packages"] if name not in BASE_PACKAGES]
 
 
+def share_of_memory(value):
+    """mariadb_buffer_pool_share as a number from 0.05 to 0.9 (also from text, as -e gives
+    it), or None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        return None
+    return share if 0.05 <= share <= 0.9 else None
+
+
 def settings_problems(values):
     """The backup settings (the database contract's) and the tuning inputs."""
     problems = contract.backup_problems("mariadb", values, NAME)
     maximum = values["mariadb_max_connections"]
-    if maximum != 0 and not (contract.integer_at_least(maximum, 10) and int(maximum) <= 100000):
+    if str(maximum) != "0" and not (contract.integer_at_least(maximum, 10) and int(maximum) <= 100000):
         problems.append(
             f"mariadb_max_connections: {json.dumps(maximum, default=str)} is not 0 (from the"
             " application tier) or a number from 10 to 100000."
@@ -102,8 +116,8 @@ def settings_problems(values):
             f"mariadb_connections_per_client: {json.dumps(per_client, default=str)}"
             " is not a number from 1 to 10000."
         )
-    share = values["mariadb_buffer_pool_share"]
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.05 <= share <= 0.9:
+    if share_of_memory(values["mariadb_buffer_pool_share"]) is None:
+        share = values["mariadb_buffer_pool_share"]
         problems.append(
             f"mariadb_buffer_pool_share: {json.dumps(share, default=str)} is not a share of the memory"
             " from 0.05 to 0.9."
@@ -137,9 +151,9 @@ def resolve(values, host, groups, hostvars, sources):
 def max_connections(values, access):
     """mariadb_max_connections, or (0) the clients the flows allow times the connections each
     may open, plus the server's own."""
-    if values["mariadb_max_connections"]:
+    if int(values["mariadb_max_connections"]):
         return int(values["mariadb_max_connections"])
-    clients = max(1, len(access["users"][0]["hosts"]) if access["users"] else len(access["networks"]))
+    clients = max(1, len(access["networks"]))
     return max(50, RESERVED_CONNECTIONS + clients * int(values["mariadb_connections_per_client"]))
 
 
@@ -173,7 +187,7 @@ def server_settings(values, access, probe):
         memory,
         values["mariadb_storage"],
         max_connections(values, access),
-        float(values["mariadb_buffer_pool_share"]),
+        share_of_memory(values["mariadb_buffer_pool_share"]),
     )
     tuned.update(access["settings"])
     return fixed_settings(values, access), tuned, memory
@@ -325,6 +339,8 @@ def plan(model, inspection, context):
     catalogue = probe["catalogue"]
     if catalogue is not None:
         result.problems += variables.catalogue_problems(access["settings"], catalogue)
+    if probe["memtotal_mb"] is None:
+        result.problems.append("The host's memory could not be read (/proc/meminfo): the role tunes from it.")
     if result.problems:
         return result
     fixed, tuned, memory = server_settings(values, access, probe)

@@ -42,6 +42,8 @@ def parse_number(text):
 
 def memory_bytes(memtotal_mb, cgroup_memory):
     """The memory the server may use: the host's, or the container's limit when smaller."""
+    if memtotal_mb is None:
+        raise ValueError("the host's memory could not be read (/proc/meminfo): the role tunes from it")
     memory = int(memtotal_mb) * MIB
     if cgroup_memory not in (None, "", "max"):
         memory = min(memory, int(cgroup_memory))
@@ -77,14 +79,27 @@ def _number_problem(value, entry):
     return None
 
 
+def _double_problem(value, entry):
+    try:
+        number = float(value)
+    except ValueError:
+        return "is not a number"
+    low, high = entry.get("min"), entry.get("max")
+    if (low is not None and number < float(low)) or (high is not None and number > float(high)):
+        return f"is out of the server's range ({low} to {high})"
+    return None
+
+
 def value_problem(value, entry):
     """Why the server would refuse or change ``value`` of the variable ``entry``, or None."""
     kind = entry.get("type") or ""
+    if kind == "DOUBLE":
+        return _double_problem(value, entry)
     if kind in NUMERIC_TYPES:
-        return _number_problem(value, entry) if kind != "DOUBLE" else None
+        return _number_problem(value, entry)
     choices = [c.upper() for c in (entry.get("enum") or "").split(",") if c]
     words = [w.upper() for w in str(value).split(",")]
-    if kind == "BOOLEAN" and words[0] not in TRUE_WORDS + FALSE_WORDS:
+    if kind == "BOOLEAN" and (len(words) != 1 or words[0] not in TRUE_WORDS + FALSE_WORDS):
         return "is not ON or OFF"
     if kind == "ENUM" and (len(words) != 1 or words[0] not in choices):
         return f"is not one of {entry.get('enum')}"
