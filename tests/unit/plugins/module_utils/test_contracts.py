@@ -81,7 +81,7 @@ def test_flow_services_are_the_catalogue_without_the_app():
         ("dbservers", None, "postgresql", None),
         ("appservers", None, "app", None),
         ("loadbalancers", "apache", "apache", None),
-        ("dbservers", "mariadb", None, "groundwork_database: 'mariadb' is planned but not part of"),
+        ("dbservers", "mariadb", "mariadb", None),
         ("dbservers", "mysql", None, "groundwork_database: 'mysql' is not a server for the dbservers tier"),
         ("loadbalancers", "Nginx", None, "allowed: 'nginx' or 'apache'"),
         ("loadbalancers", ["nginx"], None, "groundwork_web_server: ['nginx'] is not a server"),
@@ -94,6 +94,19 @@ def test_choose_server(tier, value, name, problem):
         assert refusal is None
     else:
         assert problem in refusal
+
+
+def test_a_planned_server_is_refused_naming_the_ones_shipped(monkeypatch):
+    roles = {"postgresql": "groundwork.server.postgresql", "oracle": None}
+    monkeypatch.setitem(
+        contracts.TIER_BY_NAME, "dbservers", dict(contracts.TIER_BY_NAME["dbservers"], roles=roles)
+    )
+    chosen, refusal = contracts.choose_server("dbservers", "oracle")
+    assert chosen is None
+    assert refusal.startswith(
+        "groundwork_database: 'oracle' is planned but not part of groundwork.server yet;"
+    )
+    assert "can use 'postgresql' today" in refusal
 
 
 def test_every_servable_role_has_a_changes_group():

@@ -74,7 +74,7 @@ class _Templar:
         ("db1", {}, ["postgresql"]),
         ("app1", {}, ["app"]),
         ("lb1", {"groundwork_web_server": "apache"}, ["apache"]),
-        ("db1", {"groundwork_database": "mariadb"}, []),  # not shipped yet: the role check says so
+        ("db1", {"groundwork_database": "mariadb"}, ["mariadb"]),
         ("other", {}, []),
         ("db1", {"groundwork_dbservers": "databases"}, []),
         ("db2", {"groundwork_dbservers": "databases"}, ["postgresql"]),
