@@ -10,6 +10,8 @@
 #   GW_DEMO_RELEASE=13            Debian release of the containers (default 12)
 #   GW_DEMO_WEB=apache            the balancer's web server: nginx (default) or apache
 #                                 (groundwork_web_server; switching re-creates the balancer)
+#   GW_DEMO_DB=mariadb            the database: postgresql (default) or mariadb
+#                                 (groundwork_database; switching re-creates the database server)
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=scripts/lib/images.sh
@@ -20,6 +22,7 @@
 NETWORK=groundwork-demo
 HOSTS=(groundwork-lb groundwork-app1 groundwork-app2 groundwork-db)
 LB=groundwork-lb
+DB=groundwork-db
 HTTPS_PORT=8443
 HTTP_PORT=8080
 # The demo's internal CA (tls_internal_ca_dir in inventories/demo/group_vars/all.yml).
@@ -30,6 +33,13 @@ case "$WEB" in
   nginx | apache) ;;
   *) die "GW_DEMO_WEB must be nginx or apache (got '$WEB')" ;;
 esac
+DATABASE="${GW_DEMO_DB:-postgresql}"
+case "$DATABASE" in
+  postgresql | mariadb) ;;
+  *) die "GW_DEMO_DB must be postgresql or mariadb (got '$DATABASE')" ;;
+esac
+# The tiers' choices, for every playbook run of the demo.
+CHOICES=(-e "groundwork_web_server=$WEB" -e "groundwork_database=$DATABASE")
 DEMO_DIR="$GW_ROOT/.demo"
 
 container_state() {
@@ -48,12 +58,10 @@ start_containers() {
     log "Re-creating $LB to publish it on 127.0.0.1:$HTTPS_PORT and 127.0.0.1:$HTTP_PORT"
     docker rm -f "$LB" >/dev/null
   fi
-  # The balancer runs one web server: another one gets a fresh container.
-  if [ "$(container_state "$LB")" != absent ] \
-    && [ "$(docker inspect -f '{{index .Config.Labels "org.groundwork.demo.web"}}' "$LB")" != "$WEB" ]; then
-    log "Re-creating $LB for $WEB"
-    docker rm -f "$LB" >/dev/null
-  fi
+  # The balancer runs one web server, the database server one database: another choice gets
+  # a fresh container.
+  recreate_for_choice "$LB" web "$WEB"
+  recreate_for_choice "$DB" db "$DATABASE"
   for host in "${HOSTS[@]}"; do
     case "$(container_state "$host")" in
       running) ;;
@@ -63,6 +71,7 @@ start_containers() {
         # The balancer is published on loopback only (inventories/demo/group_vars/loadbalancers.yml).
         [ "$host" = "$LB" ] && ports=(-p "127.0.0.1:$HTTPS_PORT:443" -p "127.0.0.1:$HTTP_PORT:80"
           --label "org.groundwork.demo.web=$WEB")
+        [ "$host" = "$DB" ] && ports=(--label "org.groundwork.demo.db=$DATABASE")
         # systemd as PID 1 with the settings that work on this engine (ENVIRONMENT.md)
         docker run -d --name "$host" --hostname "$host" --network "$NETWORK" \
           --label org.groundwork.demo=1 "${ports[@]}" \
@@ -86,6 +95,22 @@ start_containers() {
   done
 }
 
+# recreate_for_choice HOST LABEL VALUE: remove HOST when it was made for another VALUE of
+# the label org.groundwork.demo.LABEL (a container without the label was made for the default).
+recreate_for_choice() {
+  local host="$1" label="$2" value="$3" made
+  [ "$(container_state "$host")" != absent ] || return 0
+  made="$(docker inspect -f "{{index .Config.Labels \"org.groundwork.demo.$label\"}}" "$host")"
+  case "$label:${made:-default}" in
+    db:default) made=postgresql ;;
+    web:default) made=nginx ;;
+  esac
+  if [ "$made" != "$value" ]; then
+    log "Re-creating $host for $value"
+    docker rm -f "$host" >/dev/null
+  fi
+}
+
 # The firewall opens SSH to the demo network (inventories/demo/group_vars/all.yml).
 record_network() {
   local subnet
@@ -107,16 +132,16 @@ up() {
   ensure_container_workspace "$RELEASE"
   ensure_demo_key
   start_containers
-  log "Applying playbooks/site.yml to inventories/demo (balancer: $WEB)"
-  local log_file="$DEMO_DIR/site.log" web=(-e "groundwork_web_server=$WEB")
-  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/site.yml "${web[@]}") | tee "$log_file"
+  log "Applying playbooks/site.yml to inventories/demo (balancer: $WEB, database: $DATABASE)"
+  local log_file="$DEMO_DIR/site.log"
+  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/site.yml "${CHOICES[@]}") | tee "$log_file"
   local rc="${PIPESTATUS[0]}"
   [ "$rc" -eq 0 ] || die "playbooks/site.yml failed (exit $rc); full output in $log_file"
-  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo scripts/demo/summary.yml "${web[@]}" \
+  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo scripts/demo/summary.yml "${CHOICES[@]}" \
     -e "__gw_demo_log=$log_file" -e "__gw_demo_dir=$DEMO_DIR") >"$DEMO_DIR/summary.log" \
     || die "could not read the state back from the hosts; see $DEMO_DIR/summary.log"
   ensure_graphviz
-  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/architecture.yml "${web[@]}" \
+  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/architecture.yml "${CHOICES[@]}" \
     -e "architecture_output_dir=$DEMO_DIR") >"$DEMO_DIR/architecture.log" \
     || die "could not draw the architecture picture; see $DEMO_DIR/architecture.log"
   printf '\n'

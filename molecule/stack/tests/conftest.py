@@ -17,15 +17,18 @@ SCENARIO = Path(__file__).resolve().parents[1]
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 # The directory, so that the group_vars Molecule links next to the inventory apply.
 INVENTORY_DIR = str(Path(INVENTORY).parent)
-# The hosts' names: stack-*, or stack-apache-* in the stack-apache scenario (its molecule.yml).
+# The hosts' names: stack-*, or stack-apache-mariadb-* in that scenario (its molecule.yml).
 PREFIX = os.environ.get("GW_STACK_PREFIX", "stack")
 LB, APP1, APP2, DB, CLIENT = (f"{PREFIX}-{name}" for name in ("lb", "app1", "app2", "db", "client"))
-# The balancer's server: nginx, or apache in the stack-apache scenario.
+# The balancer's server: nginx, or apache in the stack-apache-mariadb scenario.
 WEB_SERVER = os.environ.get("GW_STACK_WEB_SERVER", "nginx")
 # Its error log, the mark of a request it sent to a server that failed, and its unit.
 ERROR_LOG = {"nginx": "/var/log/nginx/error.log", "apache": "/var/log/apache2/error.log"}[WEB_SERVER]
 PROXY_ERROR = {"nginx": "upstream", "apache": "proxy"}[WEB_SERVER]
 WEB_UNIT = {"nginx": "nginx", "apache": "apache2"}[WEB_SERVER]
+# The database: postgresql, or mariadb in the stack-apache-mariadb scenario; its port.
+DATABASE = os.environ.get("GW_STACK_DATABASE", "postgresql")
+DB_PORT = {"postgresql": 5432, "mariadb": 3306}[DATABASE]
 ANSWER = re.compile(r"^served by (?P<host>\S+) version (?P<version>\S+) counter (?P<counter>\d+)$")
 
 

@@ -15,7 +15,9 @@ from conftest import (
     ANSWER,
     APP1,
     APP2,
+    DATABASE,
     DB,
+    DB_PORT,
     ERROR_LOG,
     LB,
     PROXY_ERROR,
@@ -60,9 +62,10 @@ def _database_url(app):
     return line.split("=", 1)[1].strip().strip('"')
 
 
-def _connect(app, url, sslmode):
-    parts = urlsplit(url)
-    code = (
+# A login from an app server with the application's own URL and driver, with TLS verified
+# (verify-full) or without TLS (disable): prints whether the session is encrypted, or exits 3.
+CONNECT = {
+    "postgresql": (
         "import sys, psycopg2\n"
         "try:\n"
         "    c = psycopg2.connect(sys.argv[1], sslmode=sys.argv[2], connect_timeout=5)\n"
@@ -70,24 +73,44 @@ def _connect(app, url, sslmode):
         "    print('refused:', e); sys.exit(3)\n"
         "cur = c.cursor(); cur.execute('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')\n"
         "print('ssl', cur.fetchone()[0])\n"
-    )
-    encoded = base64.b64encode(code.encode()).decode()
+    ),
+    "mariadb": (
+        "import sys, urllib.parse as p, pymysql\n"
+        "u = p.urlsplit(sys.argv[1])\n"
+        "tls = {'ca': '/etc/ssl/certs/ca-certificates.crt', 'check_hostname': True}\n"
+        "try:\n"
+        "    c = pymysql.connect(host=u.hostname, port=u.port, user=p.unquote(u.username),\n"
+        "        password=p.unquote(u.password), database=u.path[1:], connect_timeout=5,\n"
+        "        ssl=tls if sys.argv[2] == 'verify-full' else None)\n"
+        "except pymysql.MySQLError as e:\n"
+        "    print('refused:', e); sys.exit(3)\n"
+        "cur = c.cursor(); cur.execute(\"SHOW SESSION STATUS LIKE 'Ssl_cipher'\")\n"
+        "print('ssl', bool(cur.fetchone()[1]))\n"
+    ),
+}
+# What the server answers a login without TLS.
+NO_TLS = {"postgresql": ("no encryption", "pg_hba.conf"), "mariadb": ("insecure transport",)}
+
+
+def _connect(app, url, sslmode):
+    parts = urlsplit(url)
+    encoded = base64.b64encode(CONNECT[DATABASE].encode()).decode()
     dsn = f"{parts.scheme}://{parts.netloc}{parts.path}?sslrootcert=/etc/ssl/certs/ca-certificates.crt"
     return app.run(f"echo {encoded} | base64 -d | python3 - '{dsn}' {sslmode}")
 
 
 def test_the_database_port_is_closed_from_the_balancer(lb):
-    assert _tcp(lb, DB, 5432) == 124
+    assert _tcp(lb, DB, DB_PORT) == 124
 
 
 def test_the_database_is_open_from_an_app_server_over_tls_only(app1):
-    assert _tcp(app1, DB, 5432) == 0
+    assert _tcp(app1, DB, DB_PORT) == 0
     url = _database_url(app1)
     verified = _connect(app1, url, "verify-full")
     assert verified.rc == 0 and "ssl True" in verified.stdout, verified.stdout + verified.stderr
     plain = _connect(app1, url, "disable")
     assert plain.rc == 3, plain.stdout
-    assert "no encryption" in plain.stdout or "pg_hba.conf" in plain.stdout
+    assert any(text in plain.stdout for text in NO_TLS[DATABASE]), plain.stdout
 
 
 def _wait_healthy(app, seconds=30):
@@ -157,9 +180,9 @@ def test_the_architecture_picture_shows_tiers_services_flows_and_certificates(tm
     # Graphviz writes '-' as '&#45;': compare the text a reader sees.
     svg = html.unescape((tmp_path / "architecture.svg").read_text())
     assert (tmp_path / "architecture.png").stat().st_size > 1000
-    for text in (LB, APP1, APP2, DB, WEB_UNIT, "postgresql", "demo"):
+    for text in (LB, APP1, APP2, DB, WEB_UNIT, DATABASE, "demo"):
         assert text in svg, text
-    for port in ("443", "8000", "5432"):
+    for port in ("443", "8000", str(DB_PORT)):
         assert port in svg, port
     for certificate in ("www", "db"):
         assert certificate in svg
