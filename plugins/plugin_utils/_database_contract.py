@@ -9,7 +9,10 @@ contract"), validated once for every database role:
 - backups: directory, retention, schedule and the databases dumped;
 - the items every engine declares the same way: their keys, ``state``, passwords (vaulted
   when required);
-- ``resolve``: the two passes of a model whose clients' addresses may have to be read first.
+- ``resolve``: the two passes of a model whose clients' addresses may have to be read first;
+- the host's side every engine has: the backup service and timer, the certificate's renewal
+  hook, the server user's membership of the key group, the backup directory
+  (``backup_units``, ``renewal_hook``, ``host_changes``).
 
 A database role calls these with its variable prefix (``postgresql``, ``mariadb``) and its
 engine's name for messages; the engine-specific parts (its users' and privileges' syntax,
@@ -26,8 +29,16 @@ import json
 import posixpath
 import re
 
+from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils import _flows
 from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker
+from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
+    Change,
+    file_changes,
+    missing_packages,
+    package_changes,
+    unit_changes,
+)
 
 BACKUP_DIR = re.compile(r"/[A-Za-z0-9_./-]+")
 SCHEDULE = re.compile(r"[A-Za-z0-9*:,./ ~-]+")
@@ -212,3 +223,81 @@ def backup_problems(prefix, values, database_name):
     ):
         refuse("databases", "a list of database names")
     return problems
+
+
+def validated(model, context):
+    """What ``step: validate`` returns: the clients whose addresses the role's task reads."""
+    del context
+    return {"clients": model["model"]["clients"]}
+
+
+def clients_problem(access):
+    """The plan's refusal when the clients' addresses were not read, or None."""
+    if access["complete"]:
+        return None
+    return (
+        f"The addresses of {', '.join(access['clients'])} (clients in firewall_flows) were not read:"
+        " run the role's task that reads them (tasks/decide.yml) before the plan,"
+        " or set firewall_addresses."
+    )
+
+
+def backup_units(unit, enabled, rendered):
+    """The backup service and timer ``unit``.service/.timer (the role's service.j2 and timer.j2),
+    or their removal when backups are disabled."""
+    if enabled:
+        return [
+            {"path": f"{unit}.service", "content": rendered["service.j2"]},
+            {"path": f"{unit}.timer", "content": rendered["timer.j2"]},
+        ]
+    return [{"path": f"{unit}.{kind}", "state": "absent"} for kind in ("service", "timer")]
+
+
+def renewal_hook(certificate, consumer, content, hooks):
+    """The renewal hook of the certificate in use (mode 0755, ``content``), and the removal of
+    the ``consumer``'s hooks registered for certificates no longer used."""
+    specs, in_use = [], []
+    if certificate:
+        in_use = [certificate]
+        specs = [{"path": contracts.hook_path(certificate, consumer), "mode": "0755", "content": content}]
+    stale = contracts.stale_hooks(hooks, consumer, in_use)
+    return specs + [{"path": path, "state": "absent"} for path in stale]
+
+
+def host_changes(prefix, values, wanted, inspection, specs, server, extra=()):
+    """Everything a database role's apply step changes, and the answers its tasks need.
+
+    ``server``: "user" (the server's system user) and "groups" (its groups), "service" and
+    "service_state", "timer" and "timer_state" (the backup timer), "backup_dir" (the
+    directory's owner, group and mode). ``extra``: the engine's own changes, listed after the
+    files."""
+    files = inspection.get("files") or {}
+    enabled = values[f"{prefix}_backup_enabled"]
+    timer, timer_state = server["timer"], server["timer_state"] or {}
+    changes = package_changes(wanted, inspection.get("packages"))
+    running = timer_state.get("enabled") == "enabled" or timer_state.get("active") == "active"
+    stop_timer = not enabled and running
+    if stop_timer:
+        changes.append(Change("service", timer, "backups are disabled; stop and disable the timer"))
+    changes += file_changes(specs, files)
+    join = bool(values[f"{prefix}_certificate"]) and contracts.TLS_GROUP not in server["groups"]
+    if join:
+        changes.append(Change("group", server["user"], f"not a member of {contracts.TLS_GROUP}"))
+    changes += list(extra)
+    start_service = unit_changes(server["service"], server["service_state"])
+    changes += start_service
+    fix_dir, start_timer = [], []
+    if enabled:
+        directory = {"path": values[f"{prefix}_backup_dir"], "state": "directory", **server["backup_dir"]}
+        fix_dir = [Change("directory", c.target, c.reason) for c in file_changes([directory], files)]
+        start_timer = unit_changes(timer, timer_state)
+        changes += fix_dir + start_timer
+    answers = {
+        "missing": missing_packages(wanted, inspection.get("packages")),
+        "stop_timer": stop_timer,
+        "join_tls_group": join,
+        "start_service": bool(start_service),
+        "backup_dir_change": bool(fix_dir),
+        "start_timer": bool(start_timer),
+    }
+    return changes, answers

@@ -32,9 +32,7 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Plan,
     file_changes,
     missing_packages,
-    package_changes,
     release_problem,
-    unit_changes,
 )
 from ansible_collections.groundwork.server.plugins.plugin_utils._web_server import SSL_CIPHERS
 
@@ -215,20 +213,9 @@ def file_sets(values, rendered, programs, hooks):
         {"path": BACKUP_SCRIPT, "mode": "0755", "content": programs["backup.sh"]},
         {"path": RESTORE_SCRIPT, "mode": "0755", "content": programs["restore.sh"]},
     ]
-    unit = f"{UNIT_DIR}/{BACKUP_UNIT}"
-    if values["mariadb_backup_enabled"]:
-        support += [
-            {"path": f"{unit}.service", "content": rendered["service.j2"]},
-            {"path": f"{unit}.timer", "content": rendered["timer.j2"]},
-        ]
-    else:
-        support += [{"path": f"{unit}.{kind}", "state": "absent"} for kind in ("service", "timer")]
+    support += contract.backup_units(f"{UNIT_DIR}/{BACKUP_UNIT}", values["mariadb_backup_enabled"], rendered)
     config = [{"path": CONFIG, "mode": "0644", "content": rendered["groundwork.cnf.j2"]}]
-    certificate = values["mariadb_certificate"]
-    if certificate:
-        config.append({"path": hook(values), "mode": "0755", "content": rendered["tls_hook.j2"]})
-    in_use = [certificate] if certificate else []
-    config += [{"path": path, "state": "absent"} for path in contracts.stale_hooks(hooks, ROLE, in_use)]
+    config += contract.renewal_hook(values["mariadb_certificate"], ROLE, rendered.get("tls_hook.j2"), hooks)
     return support, config
 
 
@@ -247,45 +234,26 @@ def activation(settings, catalogue, config_changes, installing):
 
 
 def host_changes(values, inspection, support, config, live):
-    """Everything the apply step changes, and the answers its tasks need."""
+    """Everything the apply step changes (the database contract's, and how the running server
+    gets its variables), and the answers its tasks need."""
     probe = inspection["probe"]
-    files = inspection.get("files") or {}
     units = inspection.get("units") or {}
-    wanted = packages(values)
-    changes = package_changes(wanted, inspection.get("packages"))
-    timer = units.get(BACKUP_TIMER) or {}
-    stop_timer = not values["mariadb_backup_enabled"] and (
-        timer.get("enabled") == "enabled" or timer.get("active") == "active"
-    )
-    if stop_timer:
-        changes.append(Change("service", BACKUP_TIMER, "backups are disabled; stop and disable the timer"))
-    changes += file_changes(support + config, files)
-    join = bool(values["mariadb_certificate"]) and contracts.TLS_GROUP not in probe["mysql_groups"]
-    if join:
-        changes.append(Change("group", "mysql", f"not a member of {contracts.TLS_GROUP}"))
     statement, restart = live
-    if statement:
-        changes.append(Change("variables", SERVICE, f"applied live: {statement}"))
+    extra = [Change("variables", SERVICE, f"applied live: {statement}")] if statement else []
     if restart:
-        changes.append(Change("service", SERVICE, "restart: " + "; ".join(restart)))
-    start_service = unit_changes(SERVICE, units.get(SERVICE))
-    changes += start_service
-    fix_dir, start_timer = [], []
-    if values["mariadb_backup_enabled"]:
-        directory = {"path": values["mariadb_backup_dir"], "state": "directory", **BACKUP_DIR_STATE}
-        fix_dir = [Change("directory", c.target, c.reason) for c in file_changes([directory], files)]
-        start_timer = unit_changes(BACKUP_TIMER, timer)
-        changes += fix_dir + start_timer
-    answers = {
-        "missing": missing_packages(wanted, inspection.get("packages")),
-        "stop_timer": stop_timer,
-        "join_tls_group": join,
-        "start_service": bool(start_service),
-        "backup_dir_change": bool(fix_dir),
-        "start_timer": bool(start_timer),
-        "set_global": statement,
-        "restart": bool(restart) or join,
+        extra.append(Change("service", SERVICE, "restart: " + "; ".join(restart)))
+    facts = {
+        "user": "mysql",
+        "groups": probe["mysql_groups"],
+        "service": SERVICE,
+        "service_state": units.get(SERVICE),
+        "timer": BACKUP_TIMER,
+        "timer_state": units.get(BACKUP_TIMER),
+        "backup_dir": BACKUP_DIR_STATE,
     }
+    wanted, specs = packages(values), support + config
+    changes, answers = contract.host_changes("mariadb", values, wanted, inspection, specs, facts, extra)
+    answers.update({"set_global": statement, "restart": bool(restart) or answers["join_tls_group"]})
     return changes, answers
 
 
@@ -302,10 +270,7 @@ def validate(inputs, context):
     return {"values": values, "model": model}, []
 
 
-def validated(model, context):
-    """What ``step: validate`` returns: the clients whose addresses the role's task reads."""
-    del context
-    return {"clients": model["model"]["clients"]}
+validated = contract.validated
 
 
 def request(model, context):
@@ -328,12 +293,8 @@ def plan(model, inspection, context):
     if problem:
         result.problems.append(problem)
         return result
-    if not access["complete"]:
-        result.problems.append(
-            f"The addresses of {', '.join(access['clients'])} (clients in firewall_flows) were not read:"
-            " run the role's task that reads them (tasks/decide.yml) before the plan,"
-            " or set firewall_addresses."
-        )
+    if contract.clients_problem(access):
+        result.problems.append(contract.clients_problem(access))
         return result
     probe = inspection["probe"]
     catalogue = probe["catalogue"]

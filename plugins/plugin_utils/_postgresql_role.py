@@ -26,13 +26,9 @@ import re
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils import _database_contract as contract
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
-    Change,
     Plan,
-    file_changes,
     missing_packages,
-    package_changes,
     release_problem,
-    unit_changes,
 )
 from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_model import postgresql_model
 from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_tune import postgresql_tune
@@ -182,14 +178,8 @@ def file_sets(values, server, rendered, programs, hooks):
         {"path": CHECK, "mode": "0644", "content": programs["check_config.py"]},
         {"path": BACKUP_SCRIPT, "mode": "0755", "content": programs["backup.sh"]},
     ]
-    unit = f"{UNIT_DIR}/{BACKUP_UNIT}"
-    if values["postgresql_backup_enabled"]:
-        support += [
-            {"path": f"{unit}.service", "content": rendered["service.j2"]},
-            {"path": f"{unit}.timer", "content": rendered["timer.j2"]},
-        ]
-    else:
-        support += [{"path": f"{unit}.{kind}", "state": "absent"} for kind in ("service", "timer")]
+    enabled = values["postgresql_backup_enabled"]
+    support += contract.backup_units(f"{UNIT_DIR}/{BACKUP_UNIT}", enabled, rendered)
     conf_dir = server["conf_dir"]
     config = [
         {
@@ -208,46 +198,23 @@ def file_sets(values, server, rendered, programs, hooks):
         },
     ]
     certificate = values["postgresql_certificate"]
-    if certificate:
-        config.append({"path": hook(values), "mode": "0755", "content": rendered["tls_hook.j2"]})
-    in_use = [certificate] if certificate else []
-    config += [{"path": path, "state": "absent"} for path in contracts.stale_hooks(hooks, ROLE, in_use)]
+    config += contract.renewal_hook(certificate, ROLE, rendered.get("tls_hook.j2"), hooks)
     return support, config
 
 
 def host_changes(values, server, inspection, support, config):
-    """Everything the apply step changes, and the answers its tasks need."""
+    """Everything the apply step changes, and the answers its tasks need (the database contract's)."""
     probe = inspection["probe"]
-    files = inspection.get("files") or {}
-    wanted = packages(values)
-    changes = package_changes(wanted, inspection.get("packages"))
-    timer = probe["units"].get(BACKUP_TIMER) or {}
-    stop_timer = not values["postgresql_backup_enabled"] and (
-        timer.get("enabled") == "enabled" or timer.get("active") == "active"
-    )
-    if stop_timer:
-        changes.append(Change("service", BACKUP_TIMER, "backups are disabled; stop and disable the timer"))
-    changes += file_changes(support + config, files)
-    join = bool(values["postgresql_certificate"]) and contracts.TLS_GROUP not in probe["postgres_groups"]
-    if join:
-        changes.append(Change("group", "postgres", f"not a member of {contracts.TLS_GROUP}"))
-    start_service = unit_changes(server["service"], probe.get("service"))
-    changes += start_service
-    fix_dir, start_timer = [], []
-    if values["postgresql_backup_enabled"]:
-        directory = {"path": values["postgresql_backup_dir"], "state": "directory", **BACKUP_DIR_STATE}
-        fix_dir = [Change("directory", c.target, c.reason) for c in file_changes([directory], files)]
-        start_timer = unit_changes(BACKUP_TIMER, timer)
-        changes += fix_dir + start_timer
-    answers = {
-        "missing": missing_packages(wanted, inspection.get("packages")),
-        "stop_timer": stop_timer,
-        "join_tls_group": join,
-        "start_service": bool(start_service),
-        "backup_dir_change": bool(fix_dir),
-        "start_timer": bool(start_timer),
+    facts = {
+        "user": "postgres",
+        "groups": probe["postgres_groups"],
+        "service": server["service"],
+        "service_state": probe.get("service"),
+        "timer": BACKUP_TIMER,
+        "timer_state": probe["units"].get(BACKUP_TIMER),
+        "backup_dir": BACKUP_DIR_STATE,
     }
-    return changes, answers
+    return contract.host_changes("postgresql", values, packages(values), inspection, support + config, facts)
 
 
 def host_problems(server, missing, probe):
@@ -274,10 +241,7 @@ def validate(inputs, context):
     return {"values": values, "model": model}, []
 
 
-def validated(model, context):
-    """What ``step: validate`` returns: the clients whose addresses the role's task reads."""
-    del context
-    return {"clients": model["model"]["clients"]}
+validated = contract.validated
 
 
 def request(model, context):
@@ -303,12 +267,8 @@ def plan(model, inspection, context):
     if problem:
         result.problems.append(problem)
         return result
-    if not access["complete"]:
-        result.problems.append(
-            f"The addresses of {', '.join(access['clients'])} (clients in firewall_flows) were not read:"
-            " run the role's task that reads them (tasks/decide.yml) before the plan,"
-            " or set firewall_addresses."
-        )
+    if contract.clients_problem(access):
+        result.problems.append(contract.clients_problem(access))
         return result
     probe = inspection["probe"]
     server = layout(VERSIONS[inspection["os"]["version_id"]])
