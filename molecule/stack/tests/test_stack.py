@@ -88,8 +88,10 @@ CONNECT = {
         "print('ssl', bool(cur.fetchone()[1]))\n"
     ),
 }
-# What the server answers a login without TLS.
-NO_TLS = {"postgresql": ("no encryption", "pg_hba.conf"), "mariadb": ("insecure transport",)}
+# What the server answers a login without TLS (MariaDB: the account's REQUIRE SSL refuses it
+# as a failed login before require_secure_transport would; the same password just logged in
+# over TLS).
+NO_TLS = {"postgresql": ("no encryption", "pg_hba.conf"), "mariadb": ("insecure transport", "Access denied")}
 
 
 def _connect(app, url, sslmode):
