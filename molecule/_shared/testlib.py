@@ -74,3 +74,15 @@ def assert_refused_unchanged(run, snapshot, expected):
     assert "changed=0" in output, output
     assert snapshot() == before
     return output
+
+
+def assert_refused(result, expected):
+    """Bad input refused: ``result``, a run's ``(rc, output)``, failed, names ``expected``
+    (white space folded) and changed nothing. For a run that refuses several problems at once,
+    checked one problem at a time; comparing the host's state before and after is the
+    caller's (``assert_refused_unchanged`` does both for a run of its own). Returns the output."""
+    rc, output = result
+    assert rc != 0, output
+    assert expected in " ".join(output.split()), output
+    assert "changed=0" in output, output
+    return output
