@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Backups: the timer, a verified archive only root reads, a dropped table restored with its
-checksum, a damaged archive refused loudly, and the role leaving a backed-up server alone."""
+checksum, a damaged archive refused loudly, a failed backup failing its unit, and the role
+leaving a backed-up server alone."""
 
 from __future__ import annotations
 
@@ -101,3 +102,16 @@ def test_the_role_leaves_a_backed_up_server_alone(db, archive, tmp_path):
     verified = db.run(f"{RESTORE} verify {archive['path']}")
     assert verified.rc == 0, verified.stderr
     assert testlib.recap_changed(output, "md-db") == 0, output
+
+
+def test_a_failed_backup_fails_the_unit(db):
+    result = db.run(
+        "systemd-run --wait --quiet --unit gw-mariadb-backup-fail"
+        f" /usr/local/sbin/{BACKUP_UNIT} {BACKUP_DIR} 2 nosuchdb"
+    )
+    try:
+        assert result.rc != 0
+        journal = db.check_output("journalctl -u gw-mariadb-backup-fail --no-pager -o cat")
+        assert "the database nosuchdb does not exist" in journal
+    finally:
+        db.run("systemctl reset-failed gw-mariadb-backup-fail")
