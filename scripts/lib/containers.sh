@@ -161,3 +161,77 @@ record() {
 median() {
   tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "n/a") }'
 }
+
+# --- Added for bench/mariadb.sh; generic ------------------------------------------------
+# limit_memory NAME SIZE: limit a running container to SIZE of memory (docker's units:
+# 2g, 1536m) without swap; the page cache counts against it (cgroup v1 and v2).
+limit_memory() {
+  docker update --memory "$2" --memory-swap "$2" "$1" >/dev/null
+}
+
+# wait_for_systemd NAME...: wait until systemd in each container is up (running or
+# degraded), at most GW_SYSTEMD_WAIT seconds (default 90) in all. Right after docker run,
+# and on a busy machine for longer, systemctl cannot reach systemd yet: it asks again.
+wait_for_systemd() {
+  local name state deadline=$((SECONDS + ${GW_SYSTEMD_WAIT:-90}))
+  for name in "$@"; do
+    while :; do
+      state="$(docker exec "$name" timeout 10 systemctl is-system-running --wait 2>/dev/null || true)"
+      case "$state" in
+        running | degraded) break ;;
+      esac
+      [ "$SECONDS" -lt "$deadline" ] || die "systemd in $name did not come up within ${GW_SYSTEMD_WAIT:-90} s (state: '$state')"
+      sleep 1
+    done
+  done
+}
+
+# The directory of a container's cgroup for CONTROLLER (v1: memory, blkio; v2: ignored),
+# or failure when the engine keeps it elsewhere.
+container_cgroup() {
+  local controller="$1" id dir
+  id="$(docker inspect -f '{{.Id}}' "$2")"
+  for dir in "/sys/fs/cgroup/$controller/docker/$id" "/sys/fs/cgroup/system.slice/docker-$id.scope" \
+    "/sys/fs/cgroup/docker/$id"; do
+    [ -d "$dir" ] && { echo "$dir"; return 0; }
+  done
+  return 1
+}
+
+# Bytes the processes of container NAME read from storage so far: read_bytes of /proc/PID/io
+# (direct I/O and page-cache misses; not what the page cache answered), summed over the
+# processes alive now, read from this machine's /proc (root); -1 when they cannot be read.
+# It counts where the engine's blkio statistics stay empty, as they do on the project's VM.
+container_read_bytes() {
+  local dir pid bytes total=0
+  dir="$(container_cgroup memory "$1")" || { echo -1; return; }
+  while read -r pid; do
+    [ -e "/proc/$pid/io" ] || continue   # ended meanwhile
+    bytes="$(awk '$1 == "read_bytes:" { print $2 }' "/proc/$pid/io" 2>/dev/null)" || true
+    [ -n "$bytes" ] || { echo -1; return; }
+    total=$((total + bytes))
+  done < <(find "$dir" -name cgroup.procs -exec cat {} +)
+  echo "$total"
+}
+
+# Memory the container NAME's cgroup holds, in MiB: "ANONYMOUS PAGE-CACHE" (page cache
+# including shared memory), or "n/a n/a".
+memory_use() {
+  local dir
+  if dir="$(container_cgroup memory "$1")" && [ -r "$dir/memory.stat" ]; then
+    awk '$1 == "total_rss" || $1 == "anon" { a = $2 } $1 == "total_cache" || $1 == "file" { c = $2 }
+      END { printf "%.0f %.0f", a / 1048576, c / 1048576 }' "$dir/memory.stat"
+  else
+    echo "n/a n/a"
+  fi
+}
+
+# ratio A B -> A/B with two decimals; verdict RATIO TARGET -> PASS or MISS.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "PASS" : "MISS") }'; }
+
+# round_ratios "A1 A2 ..." "B1 B2 ...": A1/B1 A2/B2 ... (one ratio per round).
+round_ratios() {
+  paste -d' ' <(tr ' ' '\n' <<<"$1" | grep -v '^$') <(tr ' ' '\n' <<<"$2" | grep -v '^$') \
+    | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 / $2 }'
+}
