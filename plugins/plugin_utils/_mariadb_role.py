@@ -181,10 +181,12 @@ def server_settings(values, access, probe):
     """(fixed, tuned, memory): the role's own variables, the tuned ones with the user's
     overrides, and the memory they were tuned for."""
     memory = variables.memory_bytes(probe["memtotal_mb"], probe["cgroup_memory"])
+    # (an override of max_connections sizes the thread cache too)
+    connections = variables.parse_number(access["settings"].get("max_connections", ""))
     tuned = variables.tune(
         memory,
         values["mariadb_storage"],
-        max_connections(values, access),
+        connections or max_connections(values, access),
         share_of_memory(values["mariadb_buffer_pool_share"]),
     )
     tuned.update(access["settings"])
@@ -219,8 +221,10 @@ def file_sets(values, rendered, programs, hooks):
     return support, config
 
 
-def activation(settings, catalogue, config_changes, installing):
-    """How the running server gets the file's values: (SET GLOBAL statement, restart reasons)."""
+def activation(settings, catalogue, config_changes, installing, configured=()):
+    """How the running server gets the file's values: (SET GLOBAL statement, restart reasons).
+    A variable the role's file set (``configured``) and sets no more goes back to its start-up
+    value, which only a restart gives (Debian's files or the server's default)."""
     if catalogue is None:
         # Not running (or not installed yet): the configuration takes effect when it starts;
         # a server the package just started with its defaults restarts once.
@@ -230,7 +234,11 @@ def activation(settings, catalogue, config_changes, installing):
         f"{name} (a static variable) is {catalogue[name]['value']!r}, configured {settings[name]!r}"
         for name in static
     ]
-    return ("" if static else variables.set_statement(dynamic, catalogue)), reasons
+    reasons += [
+        f"{name} is no longer configured: the server takes its start-up value"
+        for name in sorted(set(configured) - set(settings))
+    ]
+    return ("" if reasons else variables.set_statement(dynamic, catalogue)), reasons
 
 
 def host_changes(values, inspection, support, config, live):
@@ -282,7 +290,13 @@ def request(model, context):
         "files": observed_paths(values),
         "packages": packages(values),
         "units": [SERVICE, BACKUP_TIMER],
-        "probe": {"variables": names, "socket": SOCKET, "hook_dir": contracts.HOOK_DIR, "consumer": ROLE},
+        "probe": {
+            "variables": names,
+            "socket": SOCKET,
+            "config": CONFIG,
+            "hook_dir": contracts.HOOK_DIR,
+            "consumer": ROLE,
+        },
     }
 
 
@@ -324,7 +338,8 @@ def plan(model, inspection, context):
     programs = {name: context.read_file(name).rstrip() + "\n" for name in PROGRAMS}
     support, config = file_sets(values, rendered, programs, probe["hooks"])
     config_changes = file_changes(config, inspection.get("files") or {})
-    live = activation({**fixed, **tuned}, catalogue, config_changes, "mariadb-server" in missing)
+    installing, configured = "mariadb-server" in missing, probe.get("configured") or []
+    live = activation({**fixed, **tuned}, catalogue, config_changes, installing, configured)
     changes, answers = host_changes(values, inspection, support, config, live)
     result.extend(changes)
     result.data.update(

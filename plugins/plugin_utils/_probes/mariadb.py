@@ -4,8 +4,9 @@
 """The host facts of groundwork.server.mariadb, answered inside the shared probe process.
 
 ``inspect(args, core)`` with args {"variables" (the names of the server variables the role
-writes), "socket", "hook_dir", "consumer"} returns the memory (MiB) and the cgroup's limit,
-the CPUs, the groups of the mysql user, the renewal hooks the role registered and, when the
+writes), "socket", "config" (the role's file), "hook_dir", "consumer"} returns the memory
+(MiB) and the cgroup's limit, the CPUs, the groups of the mysql user, the renewal hooks the
+role registered, the variables the role's file sets now (``configured``) and, when the
 server answers on its socket, its catalogue entry for each variable
 (information_schema.SYSTEM_VARIABLES: running value, type, range, step, choices, whether only
 a restart changes it) - ``catalogue`` is None when the server does not answer. The query runs
@@ -61,6 +62,16 @@ def catalogue(core, socket, names):
     return result
 
 
+def configured(core, path):
+    """The variables the role's file on the host sets now (its ``name = value`` lines)."""
+    names = []
+    for line in (core.read(path) or "").splitlines():
+        name, sep, _value = line.partition("=")
+        if sep and NAME.fullmatch(name.strip()):
+            names.append(name.strip())
+    return names
+
+
 def inspect(args, core):
     memory_kb = core.memory_kb()
     return {
@@ -69,5 +80,6 @@ def inspect(args, core):
         "cpus": core.cpus(),
         "mysql_groups": sorted(g.gr_name for g in grp.getgrall() if "mysql" in g.gr_mem),
         "hooks": sorted(glob.glob(os.path.join(args["hook_dir"], "*.d", args.get("consumer", "mariadb")))),
+        "configured": configured(core, args["config"]),
         "catalogue": catalogue(core, args["socket"], args.get("variables") or []),
     }

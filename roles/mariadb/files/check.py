@@ -3,9 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Check the candidate MariaDB configuration with the server's own parser; exit 1 with its message.
 
-Usage: python3 /usr/local/sbin/groundwork-mariadb-check   (installed by groundwork.server.mariadb
-and run by its groundwork.server.service_config transaction after the candidate files are in
-place, and by the certificate renewal hook before FLUSH SSL).
+Usage: python3 /usr/local/sbin/groundwork-mariadb-check [--set STATEMENT]
+(installed by groundwork.server.mariadb and run by its groundwork.server.service_config
+transaction after the candidate files are in place, and by the certificate renewal hook
+before FLUSH SSL).
 
 1. ``mariadbd --help --verbose`` reads /etc/mysql/my.cnf with everything it includes, as the
    server would at start. An unknown variable makes it fail; a value it cannot use (a bad
@@ -14,6 +15,10 @@ place, and by the certificate renewal hook before FLUSH SSL).
 2. The certificate and key the configuration names: readable by the mysql user, and the key
    the certificate's (a server that cannot load them starts without TLS, which
    require_secure_transport would turn into refusing every remote client).
+3. With ``--set``: the role's one SET GLOBAL statement for the file's dynamic variables, run by
+   the server as root through its socket. The server checks every assignment of a SET before
+   it applies any, so a value only the running server can judge (an unknown storage engine)
+   rejects the candidate - the transaction puts the previous file back - and changes nothing.
 """
 
 import re
@@ -23,6 +28,7 @@ import sys
 SERVER = "/usr/sbin/mariadbd"
 RUNUSER = ["/usr/sbin/runuser", "-u", "mysql", "--"]
 OPENSSL = "/usr/bin/openssl"
+CLIENT = ["/usr/bin/mariadb", "--no-defaults", "--socket=/run/mysqld/mysqld.sock", "--user=root"]
 REJECT = re.compile(r"\[ERROR\]|option '[^']+': .* adjusted to ")
 
 
@@ -78,6 +84,11 @@ def main():
     if problems:
         sys.stderr.write("\n".join(problems) + "\n")
         return 1
+    if sys.argv[1:2] == ["--set"]:
+        applied = run(CLIENT, input=sys.argv[2])
+        if applied.returncode != 0:
+            sys.stderr.write(f"the running server refused {sys.argv[2]}: {applied.stderr.strip()}\n")
+            return 1
     return 0
 
 

@@ -274,6 +274,12 @@ pick_archive() {
 # it) and start the scratch server on it (with grant tables when asked).
 open_archive() {
   make_work "$dir"
+  # tar stops quietly at a zeroed block it takes for the end: the compression's own check
+  # reads the whole stream first.
+  case "$archive" in
+    *.gz) gzip -t "$archive" 2>"$work/tar.log" || { show_log "$work/tar.log" "gzip"; fail "$archive is damaged"; } ;;
+    *.zst) zstd -q -t "$archive" 2>"$work/tar.log" || { show_log "$work/tar.log" "zstd"; fail "$archive is damaged"; } ;;
+  esac
   if ! tar -x -f "$archive" -C "$work" 2>"$work/tar.log"; then
     show_log "$work/tar.log" "tar"
     fail "cannot extract $archive"

@@ -457,6 +457,31 @@ def test_activation(case):
     assert role.activation(WANTED, running, config_changes, installing) == expected
 
 
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        # the file sets what it set before: nothing to undo
+        ([*WANTED], ("SET GLOBAL max_connections = 120;", [])),
+        # a variable the file set and sets no more: its start-up value needs a restart
+        (
+            [*WANTED, "long_query_time"],
+            ("", ["long_query_time is no longer configured: the server takes its start-up value"]),
+        ),
+    ],
+)
+def test_a_variable_the_file_no_longer_sets_restarts_the_server(configured, expected):
+    running = catalogue(WANTED, max_connections="151")
+    changes = [role.Change("file", CONFIG, "content differs")]
+    assert role.activation(WANTED, running, changes, False, configured) == expected
+
+
+def test_an_override_of_max_connections_sizes_the_thread_cache():
+    model = validated(given(mariadb_settings={"max_connections": 100}))
+    probe = {"memtotal_mb": 1024, "cgroup_memory": "max"}
+    tuned = role.server_settings(model["values"], model["model"], probe)[1]
+    assert (tuned["max_connections"], tuned["thread_cache_size"]) == ("100", "100")
+
+
 # --- The changes of the apply step ------------------------------------------------------------
 
 
@@ -686,6 +711,7 @@ def test_the_request_reads_the_variables_the_role_writes(changes, variables):
     assert request["probe"] == {
         "variables": variables,
         "socket": "/run/mysqld/mysqld.sock",
+        "config": "/etc/mysql/mariadb.conf.d/90-groundwork.cnf",
         "hook_dir": "/etc/groundwork/tls/hooks",
         "consumer": "mariadb",
     }
