@@ -70,7 +70,13 @@ def test_a_dropped_table_is_restored_with_its_checksum(db, archive):
 DAMAGE = {
     "cut short": (
         "cp {archive} {copy} && truncate -s $(( $(stat -c %s {copy}) / 2 )) {copy}",
-        "cannot extract {copy}",
+        "{copy} is damaged",
+    ),
+    # (tar alone stops quietly at a zeroed block it takes for the end of the archive)
+    "a zeroed block in the middle": (
+        "cp {archive} {copy}"
+        " && dd if=/dev/zero of={copy} bs=4096 seek=$(( $(stat -c %s {copy}) / 8192 )) count=1 conv=notrunc",
+        "{copy} is damaged",
     ),
     "a checksum that does not match": (
         "work=$(mktemp -d {dir}/.damage-XXXXXX) && tar -x -f {archive} -C $work"
