@@ -152,6 +152,40 @@ def password(check, where, value, require_vaulted, prefix):
         )
 
 
+def grant_items(check, prefix, grants, grantee, grantees, databases, keys):
+    """Walk ``<prefix>_grants``; yield ``(where, item)`` for every mapping, after the checks
+    every engine makes: its keys, the grantee (key ``grantee``: a user or a role) among the
+    ``grantees`` declared present in ``<prefix>_<grantee>s``, the database among the
+    ``databases`` declared present."""
+    var = f"{prefix}_grants"
+    if not isinstance(grants, list):
+        check.line(var, "must be a list")
+        return
+    for index, item in enumerate(grants):
+        where = f"{var}[{index}]"
+        if not isinstance(item, dict):
+            check.line(where, "must be a mapping")
+            continue
+        where += f" ({item.get(grantee)} on {item.get('database')})"
+        unknown_keys(check, where, item, keys)
+        if item.get(grantee) not in grantees:
+            check.add(
+                where,
+                grantee,
+                item.get(grantee),
+                f"is not a {grantee} declared present in {prefix}_{grantee}s",
+            )
+        if item.get("database") not in databases:
+            known = ", ".join(repr(name) for name in sorted(databases)) or "none"
+            check.add(
+                where,
+                "database",
+                item.get("database"),
+                f"is not a database declared present (known: {known})",
+            )
+        yield where, item
+
+
 def known_reports(names, hostvars):
     """The reports groundwork.server.firewall published in this run for the named hosts."""
     reports = {name: _flows.published_report(hostvars, name) for name in names}

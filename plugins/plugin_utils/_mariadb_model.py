@@ -143,22 +143,8 @@ def _databases(check, databases):
 
 def _grants(check, grants, users, databases):
     result = []
-    if not isinstance(grants, list):
-        check.line("mariadb_grants", "must be a list")
-        return result
-    for index, item in enumerate(grants):
-        where = f"mariadb_grants[{index}]"
-        if not isinstance(item, dict):
-            check.line(where, "must be a mapping")
-            continue
-        where += f" ({item.get('user')} on {item.get('database')})"
-        contract.unknown_keys(check, where, item, GRANT_KEYS)
+    for where, item in contract.grant_items(check, "mariadb", grants, "user", users, databases, GRANT_KEYS):
         user, database = item.get("user"), item.get("database")
-        if user not in users:
-            check.add(where, "user", user, "is not a user declared present in mariadb_users")
-        if database not in databases:
-            known = ", ".join(repr(name) for name in sorted(databases)) or "none"
-            check.add(where, "database", database, f"is not a database declared present (known: {known})")
         table = item.get("table", "*")
         if table != "*":
             check.pattern(where, "table", table, TABLE, "'*' (the database) or a table name", optional=False)

@@ -135,22 +135,10 @@ def _databases(check, databases, roles):
 
 def _grants(check, grants, roles, databases):
     result = []
-    if not isinstance(grants, list):
-        check.line("postgresql_grants", "must be a list")
-        return result
-    for index, item in enumerate(grants):
-        where = f"postgresql_grants[{index}]"
-        if not isinstance(item, dict):
-            check.line(where, "must be a mapping")
-            continue
-        where += f" ({item.get('role')} on {item.get('database')})"
-        contract.unknown_keys(check, where, item, GRANT_KEYS)
+    for where, item in contract.grant_items(
+        check, "postgresql", grants, "role", roles, databases, GRANT_KEYS
+    ):
         role, database = item.get("role"), item.get("database")
-        if role not in roles:
-            check.add(where, "role", role, "is not a role declared present in postgresql_roles")
-        if database not in databases:
-            known = ", ".join(repr(name) for name in sorted(databases)) or "none"
-            check.add(where, "database", database, f"is not a database declared present (known: {known})")
         on = check.one_of(where, "on", item.get("on", "database"), tuple(PRIVILEGES)) or "database"
         schema = item.get("schema", "public")
         if on != "database":

@@ -263,12 +263,9 @@ def request(model, context):
 def plan(model, inspection, context):
     values, access = model["values"], model["model"]
     result = Plan(secret=True)
-    problem = release_problem(ROLE, inspection["os"])
+    problem = release_problem(ROLE, inspection["os"]) or contract.clients_problem(access)
     if problem:
         result.problems.append(problem)
-        return result
-    if contract.clients_problem(access):
-        result.problems.append(contract.clients_problem(access))
         return result
     probe = inspection["probe"]
     server = layout(VERSIONS[inspection["os"]["version_id"]])
