@@ -280,7 +280,8 @@ check_connections() {
 # value each side runs with.
 compare_settings() {
   local names listed name
-  names="$(docker exec "$OURS" sh -c 'cat /etc/mysql/mariadb.conf.d/90-groundwork.cnf 2>/dev/null' \
+  # (none in an A/A run)
+  names="$(docker exec "$OURS" sh -c 'cat /etc/mysql/mariadb.conf.d/90-groundwork.cnf 2>/dev/null || true' \
     | awk -F' *= *' '/^[a-z_]+ *=/ && $1 !~ /^ssl_(cert|key|ca)/ { print $1 }')"
   listed="'innodb_buffer_pool_size'"
   for name in $names; do
