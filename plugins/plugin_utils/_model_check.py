@@ -16,11 +16,26 @@ Import inside the collection as
 
 from __future__ import annotations
 
+import posixpath
 import re
 
-# What a configuration file must not receive from a plain text value: a line break or a
-# brace would end the directive or the block it stands in.
-FORBIDDEN = re.compile(r"[\r\n{}]")
+# Control characters: C0 (NUL, line breaks, escape, ...), DEL, C1, and the Unicode line and
+# paragraph separators. No value the collection writes into a file or a command may hold
+# one: they end lines, truncate C strings or rewrite a terminal.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_WHAT = "control characters (line breaks, tabs, NUL, ...)"
+TEXT_WHAT = "control characters (line breaks, tabs, ...) or braces"
+PATH_WHAT = "a normalised absolute path (expected /like/this, without '..')"
+
+# What a configuration file must not receive from a plain text value: a control character
+# would end the line, a brace the block it stands in.
+FORBIDDEN = re.compile(CONTROL.pattern[:-1] + "{}]")
+
+# Debian's package name (Debian Policy 5.6.7): lower-case letters, digits and + - ., at
+# least two characters, starting with a letter or digit; optionally ":arch" and "=version"
+# (Policy 5.6.12: [epoch:]upstream[-revision]).
+PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?(?:=[0-9A-Za-z.+~:-]+)?")
+PACKAGE_WHAT = "a Debian package name (a-z, 0-9, '+', '-', '.'), optionally with ':arch' and '=version'"
 
 
 def quote(value):
@@ -66,7 +81,34 @@ class Checker:
             self.add(where, key, value, "must be a non-empty string")
             return None
         if FORBIDDEN.search(value):
-            self.add(where, key, value, "must not contain line breaks or braces")
+            self.add(
+                where, key, value, "must not contain control characters (line breaks, tabs, ...) or braces"
+            )
+            return None
+        return value
+
+    def package(self, where, key, value):
+        """A Debian package name, optionally with ``:arch`` and ``=version``."""
+        return self.pattern(where, key, value, PACKAGE, PACKAGE_WHAT, optional=False)
+
+    def path(self, where, key, value, under=None, optional=True):
+        """An absolute, normalised path (no ``..``, ``.``, ``//``, trailing ``/``, control
+        characters); inside the directory ``under`` (not ``under`` itself) when given."""
+        if value is None and optional:
+            return None
+        if (
+            not isinstance(value, str)
+            or not value.startswith("/")
+            or CONTROL.search(value)
+            or posixpath.normpath(value) != value
+            or value.startswith("//")
+        ):
+            self.add(
+                where, key, value, "is not a normalised absolute path (expected /like/this, without '..')"
+            )
+            return None
+        if under is not None and not value.startswith(under.rstrip("/") + "/"):
+            self.add(where, key, value, f"is outside {under} (expected a path under it)")
             return None
         return value
 

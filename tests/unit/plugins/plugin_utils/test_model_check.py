@@ -61,8 +61,8 @@ def test_text():
         f"{W}: k is required",
         f"{W}: k '' must be a non-empty string",
         f"{W}: k 5 must be a non-empty string",
-        f"{W}: k 'a\\nb' must not contain line breaks or braces",
-        f"{W}: k '}}' must not contain line breaks or braces",
+        f"{W}: k 'a\\nb' must not contain control characters (line breaks, tabs, ...) or braces",
+        f"{W}: k '}}' must not contain control characters (line breaks, tabs, ...) or braces",
     ]
 
 
@@ -132,7 +132,7 @@ def test_strings():
     assert check.strings(W, "k", "a") == []
     assert check.errors == [
         f"{W}: k[1] '' must be a non-empty string",
-        f"{W}: k[2] 'b{{' must not contain line breaks or braces",
+        f"{W}: k[2] 'b{{' must not contain control characters (line breaks, tabs, ...) or braces",
         f"{W}: k 'a' must be a list",
     ]
 

@@ -175,12 +175,12 @@ P1 = "nginx_sites[1] (static): "
         (
             with_site(1, headers={"X-A": "a\nb"}),
             None,
-            P1 + "headers.X-A 'a\\nb' must not contain line breaks or braces",
+            P1 + "headers.X-A 'a\\nb' must not contain control characters (line breaks, tabs, ...) or braces",
         ),
         (
             with_site(1, headers={"X-A": "a{b"}),
             None,
-            P1 + "headers.X-A 'a{b' must not contain line breaks or braces",
+            P1 + "headers.X-A 'a{b' must not contain control characters (line breaks, tabs, ...) or braces",
         ),
         (with_site(1, headers={"X A": "1"}), None, P1 + "headers name 'X A' is not a valid HTTP header name"),
         (
@@ -203,7 +203,7 @@ P1 = "nginx_sites[1] (static): "
         (
             with_site(1, raw=["deny all; }"]),
             None,
-            P1 + "raw[0] 'deny all; }' must not contain line breaks or braces",
+            P1 + "raw[0] 'deny all; }' must not contain control characters",
         ),
         (
             with_site(1, locations=[{"path": "/", "raw": ["a;\nb;"]}]),
