@@ -44,9 +44,10 @@ def quote(value):
 
 
 def is_int(value):
-    """A whole number, or a string of digits (how YAML and extra vars may hand one over)."""
+    """A whole number, or a string of ASCII digits (how YAML and extra vars may hand one over;
+    str.isdigit alone takes "²", which int() refuses)."""
     return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and value.isdigit()
+        isinstance(value, str) and value.isascii() and value.isdigit()
     )
 
 
