@@ -44,7 +44,7 @@ CHECKED = (
     "base_timesync",
     "base_ntp_servers",
 )
-# Booleans (the argument spec has checked them; "yes" and "true" strings count as true).
+# Booleans ("yes" and "true" strings count as true, as in Ansible; anything else is refused).
 FLAGS = (
     "base_unattended_upgrades",
     "base_unattended_upgrades_reboot",
@@ -56,20 +56,34 @@ FLAGS = (
 AUTO = ("base_timesync_clock_control", "base_sysctl_apply")
 
 
-def _auto(value):
-    return "auto" if str(value).lower() == "auto" else boolean(value, strict=False)
+def _flag(problems, name, value, auto=False):
+    """A boolean as Ansible reads one (true, "yes", "false", ...), or "auto" where allowed;
+    anything else is a problem (and counts as false)."""
+    if auto and isinstance(value, str) and value.lower() == "auto":
+        return "auto"
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        allowed = "'auto', true or false" if auto else "true or false"
+        problems.append(
+            f"{name}: {json.dumps(value) if isinstance(value, str) else value!r} must be {allowed}."
+        )
+        return False
 
 
 def model_of(options):
     """(model, problems) from the role's variables: the checked input, users with their defaults."""
+    problems = []
     model = {name: options[name] for name in CHECKED}
-    model["base_lockout_protection"] = boolean(options["base_lockout_protection"], strict=False)
+    model["base_lockout_protection"] = _flag(
+        problems, "base_lockout_protection", options["base_lockout_protection"]
+    )
     checked = base_model(model)
-    model.update({name: boolean(options[name], strict=False) for name in FLAGS})
-    model.update({name: _auto(options[name]) for name in AUTO})
+    model.update({name: _flag(problems, name, options[name]) for name in FLAGS})
+    model.update({name: _flag(problems, name, options[name], auto=True) for name in AUTO})
     for key in ("users", "users_present", "users_absent"):
         model[key] = checked[key]
-    return model, checked["errors"]
+    return model, checked["errors"] + problems
 
 
 def validate(inputs, context):

@@ -78,11 +78,11 @@ CASES = {
     ),
     "shell": (
         {"base_admin_users": [{"name": "alice", "ssh_keys": [KEY], "shell": "bash"}]},
-        'base_admin_users[0].shell: "bash" is not an absolute path.',
+        'base_admin_users[0].shell: "bash" is not an absolute path',
     ),
     "comment": (
         {"base_admin_users": [{"name": "alice", "ssh_keys": [KEY], "comment": "a:b"}]},
-        "base_admin_users[0].comment: \"a:b\" must not contain ':' or line breaks.",
+        "base_admin_users[0].comment: \"a:b\" must be a string and must not contain ':' or line breaks",
     ),
     "boolean option": (
         {"base_admin_users": [{"name": "alice", "ssh_keys": [KEY], "sudo": "maybe"}]},
@@ -90,7 +90,7 @@ CASES = {
     ),
     "group": (
         {"base_admin_users": [{"name": "alice", "ssh_keys": [KEY], "groups": ["Adm"]}]},
-        'base_admin_users[0].groups[0]: "Adm" is not a valid group name.',
+        'base_admin_users[0].groups[0]: "Adm" is not a valid group name',
     ),
     "duplicate": (
         {"base_admin_users": [{"name": "alice", "ssh_keys": [KEY]}, {"name": "alice", "state": "absent"}]},
@@ -159,7 +159,8 @@ def test_a_private_key_is_never_shown():
     errors = base_model(options(base_admin_users=[{"name": "alice", "ssh_keys": [KEY, secret]}]))["errors"]
     assert errors == [
         "base_admin_users[0].ssh_keys[1]: (a private key, not shown) is not a valid OpenSSH public key"
-        " (expected '<type> <base64> [comment]' with type one of ssh-ed25519, ecdsa-sha2-nistp256/384/521,"
+        " (expected '<type> <base64> [comment]' on one line, without control characters, with type one of"
+        " ssh-ed25519, ecdsa-sha2-nistp256/384/521,"
         " ssh-rsa of at least 2048 bits, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com or"
         " their -cert-v01@openssh.com forms)."
     ]
