@@ -13,12 +13,15 @@ Import inside the collection as
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import os
+import posixpath
 import re
 import time
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
+    CONTROL,
     Checker,
     named_items,
 )
@@ -38,10 +41,24 @@ NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 NAME_EXPECTED = "a-z, 0-9, '_', '.' and '-', starting with a-z or 0-9"
 LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 POSIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
-EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
-URL = re.compile(r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^\s\"'\\]*)?")
-WEBROOT = re.compile(r"/[^\s{};\"'\\]*")
-CA_DIR = re.compile(r"(?:/|~/)[^\s\"'\\]*")
+POSIX_WHAT = "a-z, 0-9, '_' and '-', starting with a-z or '_', at most 32"
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+# The local part of an e-mail address: RFC 5322's dot-atom without quotes and backticks, not
+# starting with '-' (certbot's command line would take it for an option); the domain part is
+# checked by is_domain.
+EMAIL_LOCAL = re.compile(
+    r"[A-Za-z0-9!#$%&*+/=?^_{|}~][A-Za-z0-9!#$%&*+/=?^_{|}~-]*(?:\.[A-Za-z0-9!#$%&*+/=?^_{|}~-]+)*"
+)
+EMAIL_WHAT = "an e-mail address like admin@example.org"
+# An https URL of an ACME directory: host name or IP address, optional port, a path of the
+# characters a URL path and query may hold unencoded (RFC 3986), no fragment.
+URL = re.compile(
+    r"https://(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?(?P<path>/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?"
+)
+# Characters that end or expand a token in the web servers' configuration (nginx and Apache
+# serve the webroot: whitespace, quotes, backslash, ';', braces, '$' variables, '#' comments).
+WEBROOT_TOKEN = re.compile(r"[\s{};\"'\\$#<>%]")
+APT_CACHE_MAX = 31_536_000
 PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\s.*?-----END \1-----", re.DOTALL)
 HIDDEN = "(not shown)"
 
@@ -179,7 +196,8 @@ def _provided(check, where, item, domains, now):
 def _certificate(check, where, item, now):
     cert = {key: item.get(key) for key in KEYS}
     provider = cert["provider"] if cert["provider"] is not None else "acme"
-    check.one_of(where, "provider", provider, PROVIDERS, "a provider")
+    if check.one_of(where, "provider", provider, PROVIDERS, "a provider") is None:
+        provider = "invalid"  # the other keys are still checked, as for no provider in particular
     cert["provider"] = provider
 
     domains = cert["domains"]
@@ -243,14 +261,43 @@ def _certificate(check, where, item, now):
     return cert
 
 
+def acme_url_ok(url):
+    """An https:// URL with a DNS name or IP address as host and a port from 1 to 65535."""
+    match = URL.fullmatch(url) if isinstance(url, str) else None
+    if match is None:
+        return False
+    host, port = match.group("host"), match.group("port")
+    if port is not None and not 1 <= int(port) <= 65535:
+        return False
+    if host.startswith("["):
+        try:
+            return isinstance(ipaddress.ip_address(host[1:-1]), ipaddress.IPv6Address)
+        except ValueError:
+            return False
+    try:
+        ipaddress.IPv4Address(host)
+        return True
+    except ValueError:
+        return is_domain(host, wildcard=False)
+
+
+def email_ok(email):
+    """An e-mail address certbot and an ACME server accept: a dot-atom local part, a domain."""
+    if not isinstance(email, str) or len(email) > 254 or email.count("@") != 1:
+        return False
+    local, domain = email.split("@")
+    return bool(EMAIL_LOCAL.fullmatch(local)) and len(local) <= 64 and is_domain(domain, wildcard=False)
+
+
 def _acme(check, directory, ca_bundle, email, webroot, renew_fraction):
-    url = ACME_DIRECTORIES.get(directory, directory)
-    if not isinstance(url, str) or not URL.fullmatch(url):
+    url = ACME_DIRECTORIES.get(directory, directory) if isinstance(directory, str) else directory
+    if not acme_url_ok(url):
         check.add(
             "tls_acme_directory",
             None,
             directory,
-            "is not valid (expected letsencrypt, letsencrypt_staging or an https:// URL)",
+            "is not valid (expected letsencrypt, letsencrypt_staging or an https:// URL with a host name"
+            " or IP address, a port from 1 to 65535 and a path without spaces, quotes or control characters)",
         )
     bundle = None
     if ca_bundle:
@@ -258,10 +305,18 @@ def _acme(check, directory, ca_bundle, email, webroot, renew_fraction):
         if not blocks:
             check.errors.append("tls_acme_ca_bundle: is not empty but holds no PEM certificate")
         bundle = "".join(blocks) or None
-    if email and (not isinstance(email, str) or not EMAIL.fullmatch(email)):
-        check.add("tls_acme_email", None, email, "is not an e-mail address")
-    if not isinstance(webroot, str) or not WEBROOT.fullmatch(webroot):
-        check.add("tls_acme_webroot", None, webroot, "is not an absolute path")
+    if (email is not None and not isinstance(email, str)) or (email and not email_ok(email)):
+        check.add("tls_acme_email", None, email, f"is not an e-mail address (expected {EMAIL_WHAT})")
+    checked = check.path("tls_acme_webroot", None, webroot, optional=False)
+    if checked is not None and (checked == "/" or WEBROOT_TOKEN.search(checked)):
+        check.add(
+            "tls_acme_webroot",
+            None,
+            webroot,
+            "is not valid (expected a directory other than / without whitespace, quotes, '\\',"
+            " ';', '{', '}', '$', '#', '<', '>' or '%', which the web servers' configuration would"
+            " read as syntax)",
+        )
     check.integer("tls_renew_fraction", None, renew_fraction, 2, 100, optional=False, strict=True)
     return {
         "directory": url,
@@ -284,19 +339,48 @@ def _repository(path):
         current = parent
 
 
-def _internal_ca(check, name, host, directory, protected_dirs):
+def ca_dir_ok(directory):
+    """An absolute path or one under the home directory (``~/...``), normalised, without
+    control characters, whitespace, quotes or backslashes; not / or ~ itself."""
+    if not isinstance(directory, str) or CONTROL.search(directory) or re.search(r"[\s\"'\\]", directory):
+        return False
+    if directory.startswith("~/"):
+        rest = directory[2:]
+        return (
+            bool(rest)
+            and not rest.startswith("/")
+            and posixpath.normpath(rest) == rest
+            and not (rest == ".." or rest.startswith("../"))
+        )
+    return (
+        directory.startswith("/")
+        and not directory.startswith("//")
+        and directory != "/"
+        and (posixpath.normpath(directory) == directory)
+    )
+
+
+def _internal_ca(check, name, host, directory, protected_dirs, inventory_hosts):
     check.pattern("tls_internal_ca_name", None, name, NAME, "a-z, 0-9, '_', '.' and '-'", optional=False)
     if not isinstance(host, str) or not host:
         check.add("tls_internal_ca_host", None, host, "must be 'localhost' or an inventory host")
-    if not isinstance(directory, str) or not CA_DIR.fullmatch(directory):
+    elif host not in LOCAL_HOSTS and inventory_hosts is not None and host not in inventory_hosts:
+        check.add(
+            "tls_internal_ca_host",
+            None,
+            host,
+            "is not a host of the inventory (expected 'localhost' or an inventory host name)",
+        )
+    if not ca_dir_ok(directory):
         check.add(
             "tls_internal_ca_dir",
             None,
             directory,
-            "is not valid (expected an absolute path or one starting with '~/')",
+            "is not valid (expected a normalised absolute path or one starting with '~/', without '..',"
+            " whitespace, quotes or control characters)",
         )
         return
-    if host in ("localhost", "127.0.0.1"):
+    if host in LOCAL_HOSTS:
         real = os.path.realpath(os.path.expanduser(directory))
         for protected in protected_dirs or []:
             if not protected:
@@ -328,8 +412,10 @@ def tls_model(
     protected_dirs=None,
     now=None,
     certificates_var="tls_certificates",
+    inventory_hosts=None,
 ):
-    """Validate and normalise the certificates and settings; see DOCUMENTATION."""
+    """Validate and normalise the certificates and settings; see DOCUMENTATION. With
+    ``inventory_hosts``, a CA host other than localhost must be one of them."""
     if not isinstance(certificates, list):
         raise AnsibleFilterError(f"tls_model: {certificates_var} must be a list of certificates")
     check = Checker()
@@ -337,10 +423,18 @@ def tls_model(
     for where, item in named_items(check, certificates_var, certificates, NAME, NAME_EXPECTED):
         result.append(_certificate(check, where, item, time.time() if now is None else float(now)))
     acme = _acme(check, acme_directory, acme_ca_bundle, acme_email, acme_webroot, renew_fraction)
-    _internal_ca(check, internal_ca_name, internal_ca_host, internal_ca_dir, protected_dirs)
+    _internal_ca(check, internal_ca_name, internal_ca_host, internal_ca_dir, protected_dirs, inventory_hosts)
     if not isinstance(key_group, str) or not POSIX_NAME.fullmatch(key_group):
-        check.add("tls_key_group", None, key_group, "is not a valid group name")
+        check.add("tls_key_group", None, key_group, f"is not a valid group name (expected {POSIX_WHAT})")
+    if key_group_members is not None and not isinstance(key_group_members, list):
+        check.add("tls_key_group_members", None, key_group_members, "must be a list of user names")
+        key_group_members = []
     for index, member in enumerate(key_group_members or []):
         if not isinstance(member, str) or not POSIX_NAME.fullmatch(member) or member == "root":
-            check.add(f"tls_key_group_members[{index}]", None, member, "is not a valid user name")
+            check.add(
+                f"tls_key_group_members[{index}]",
+                None,
+                member,
+                f"is not a valid user name other than root (expected {POSIX_WHAT})",
+            )
     return {"certificates": result, "acme": acme, "errors": check.errors}

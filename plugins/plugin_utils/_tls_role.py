@@ -30,7 +30,9 @@ import posixpath
 import time
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Change,
     Plan,
@@ -41,7 +43,7 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     unit_changes,
 )
 from ansible_collections.groundwork.server.plugins.plugin_utils._tls_files import tls_files
-from ansible_collections.groundwork.server.plugins.plugin_utils._tls_model import tls_model
+from ansible_collections.groundwork.server.plugins.plugin_utils._tls_model import APT_CACHE_MAX, tls_model
 from ansible_collections.groundwork.server.plugins.plugin_utils._tls_plan import tls_plan
 
 ETC = posixpath.dirname(contracts.HOOK_DIR)
@@ -144,6 +146,42 @@ def play_wants_ca(inputs, context):
     return False
 
 
+def truth(value):
+    """A boolean, or a word Ansible reads as one (how extra vars hand it over); None otherwise."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        return None
+
+
+def setting_problems(inputs):
+    """The settings tls_model does not see: tls_trust_internal_ca, tls_apt_cache_valid_time."""
+    check = Checker()
+    trust = _get(inputs, "tls_trust_internal_ca")
+    if truth(trust) is None:
+        check.add("tls_trust_internal_ca", None, trust, "must be true or false")
+    check.integer(
+        "tls_apt_cache_valid_time",
+        None,
+        _get(inputs, "tls_apt_cache_valid_time"),
+        0,
+        APT_CACHE_MAX,
+        optional=False,
+    )
+    return check.errors
+
+
+def inventory_of(context):
+    """The inventory's host names, or None when the context does not know them."""
+    groups = getattr(context, "groups", None) or {}
+    hosts = groups.get("all")
+    return None if hosts is None else [*hosts, *(groups.get("ungrouped") or [])]
+
+
 def validate(inputs, context):
     certificates = _get(inputs, "tls_certificates") or []
     try:
@@ -160,10 +198,11 @@ def validate(inputs, context):
             key_group=_get(inputs, "tls_key_group"),
             key_group_members=_get(inputs, "tls_key_group_members"),
             protected_dirs=[_get(inputs, "playbook_dir", ""), _get(inputs, "inventory_dir", "")],
+            inventory_hosts=inventory_of(context),
         )
     except AnsibleFilterError as exc:
         return None, [str(exc).removeprefix("tls_model: ")]
-    problems = model.pop("errors")
+    problems = model.pop("errors") + setting_problems(inputs)
     if problems:
         return None, problems
     host = _get(inputs, "tls_internal_ca_host")
@@ -175,11 +214,11 @@ def validate(inputs, context):
         "ca_host": host,
         "ca_local": local,
         "ca_dir": directory,
-        "trust_ca": bool(_get(inputs, "tls_trust_internal_ca")),
+        "trust_ca": truth(_get(inputs, "tls_trust_internal_ca")),
         "play_wants_ca": play_wants_ca(inputs, context),
         "key_group": _get(inputs, "tls_key_group"),
         "members": list(_get(inputs, "tls_key_group_members") or []),
-        "apt_cache_valid_time": _get(inputs, "tls_apt_cache_valid_time"),
+        "apt_cache_valid_time": int(_get(inputs, "tls_apt_cache_valid_time")),
         "renew_fraction": int(_get(inputs, "tls_renew_fraction")),
     }
     model["ca_pem"] = ca_on_controller(directory) if local else ca_from_read(_get(inputs, "__tls_ca_read"))

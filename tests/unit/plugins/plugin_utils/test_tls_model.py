@@ -295,7 +295,7 @@ def test_a_chain_that_does_not_link_up_is_refused(pki):
         ),
         ({"acme_ca_bundle": "no pem"}, "tls_acme_ca_bundle: is not empty but holds no PEM certificate"),
         ({"acme_email": "ops"}, "tls_acme_email: 'ops' is not an e-mail address"),
-        ({"acme_webroot": "var/www"}, "tls_acme_webroot: 'var/www' is not an absolute path"),
+        ({"acme_webroot": "var/www"}, "tls_acme_webroot: 'var/www' is not a normalised absolute path"),
         ({"renew_fraction": 1}, "tls_renew_fraction: 1 is out of range"),
         ({"internal_ca_name": "My CA"}, "tls_internal_ca_name: 'My CA' is not valid"),
         ({"internal_ca_dir": "ca"}, "tls_internal_ca_dir: 'ca' is not valid"),

@@ -393,7 +393,11 @@ def test_a_provided_key_makes_the_plan_secret():
             "tls_certificates[0] (a): provider 'private_ca' is not a provider"
             " (expected one of acme, internal_ca, selfsigned, provided)",
         ),
-        ({"tls_key_group": "Bad Group"}, "tls_key_group: 'Bad Group' is not a valid group name"),
+        (
+            {"tls_key_group": "Bad Group"},
+            "tls_key_group: 'Bad Group' is not a valid group name"
+            " (expected a-z, 0-9, '_' and '-', starting with a-z or '_', at most 32)",
+        ),
         ({"tls_certificates": {"name": "a"}}, "tls_certificates must be a list of certificates"),
     ],
 )
