@@ -28,6 +28,7 @@ import ipaddress
 import re
 
 from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
+    CONTROL,
     Checker,
     named_items,
     quote,
@@ -37,11 +38,27 @@ NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 NAME_EXPECTED = "a-z, 0-9, '_', '.' and '-', starting with a-z or 0-9"
 UPSTREAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+# Header names: letters, digits, '-' and '_'. HTTP's token also has !#$%&'*+.^`|~, but a name
+# is written unquoted, and a leading quote or '#' would start a string or a comment in both
+# servers' syntax.
+HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+HEADER_NAME_EXPECTED = "letters, digits, '-' and '_', starting with a letter or digit"
 SIZE = re.compile(r"[0-9]+[kKmMgG]?")
 TIME = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|M|y)?)+")
 RATE = re.compile(r"[1-9][0-9]*r/[sm]")
-URI_PATH = re.compile(r"/[^\s{};\"'\\]*")
+# A path of a request: written unquoted by nginx, so no white space, quotes, ';', braces,
+# backslash or control character.
+URI_PATH = re.compile("/[^\\s{};\"'\\\\" + CONTROL.pattern[1:-1] + "]*")
+# A directory or file of the host (root, alias): written unquoted by nginx, and '$' would be
+# a variable there (and a reference to a match in Apache's AliasMatch).
+FS_PATH = re.compile(r"/[A-Za-z0-9._~+@,=:/-]*")
+FS_PATH_EXPECTED = "an absolute path of letters, digits and . _ ~ + @ , = : - /, without '..', '.' or '//'"
+# An index file name (relative to the directory, or absolute).
+INDEX_FILE = re.compile(r"[A-Za-z0-9._~+@,=:/-]{1,255}")
+# A '$' before a name or a brace: a variable in nginx ($host), a definition in Apache
+# (${APACHE_LOG_DIR}). Text of the site model means what it says in both servers.
+VARIABLE = re.compile(r"\$[A-Za-z0-9_{]")
+VARIABLE_WHAT = "must not contain '$' before a name or '{' (a server would read a variable there)"
 HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]+)")
 NGINX_VARIABLE = re.compile(r"(?:\$[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9_.:/-])+")
 # What the hash method hashes, in HTTP terms: the request URI, the client's address, or a
@@ -56,8 +73,17 @@ HASH_EXPECTED = (
     "uri, client_address, header:<name>, cookie:<name> or query:<name>;"
     " or nginx variables such as '$request_uri' (nginx only)"
 )
-USER = re.compile(r"[^:\s]{1,64}")
-RAW_APACHE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+# A user of a basic-auth file (name:hash lines; a leading '#' makes a comment line).
+USER = re.compile("[^:\\s#" + CONTROL.pattern[1:-1] + "][^:\\s" + CONTROL.pattern[1:-1] + "]{0,63}")
+USER_EXPECTED = "1 to 64 characters, no ':', spaces or control characters, not starting with '#'"
+RAW_APACHE_FORBIDDEN = CONTROL
+# Units of a time, largest first, as nginx reads them (each at most once, in this order);
+# the seconds of each (Apache's time-outs are computed from them).
+TIME_PART = re.compile(r"([0-9]{1,10})(ms|y|M|w|d|h|m|s)?")
+TIME_ORDER = ("y", "M", "w", "d", "h", "m", "s", "ms")
+TIME_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2592000, "y": 31536000}
+TIME_MAX = 31536000  # a year
+TIME_EXPECTED = "a time like '10s' or '1m30s': units y M w d h m s ms, largest first, at most a year"
 
 # How a location's path matches: a prefix, the exact path, a regular expression (case
 # sensitive or not), or a prefix that takes priority over the regular expressions.
@@ -138,6 +164,27 @@ UPSTREAM_DEFAULTS = {
 HEALTH_CHECK_KEYS = ("path", "interval", "status")
 
 
+def time_seconds(text):
+    """The seconds of a time as nginx reads it ('10s', '1m30s', '500ms', '30': seconds), or
+    None when nginx would refuse it: units largest first, each at most once."""
+    if not isinstance(text, str) or not text:
+        return None
+    total, rank, position = 0.0, -1, 0
+    while position < len(text):
+        part = TIME_PART.match(text, position)
+        if not part:
+            return None
+        unit = part.group(2) or "s"
+        if part.group(2) is None and part.end() != len(text):
+            return None
+        if TIME_ORDER.index(unit) <= rank:
+            return None
+        rank = TIME_ORDER.index(unit)
+        total += int(part.group(1)) * TIME_SECONDS[unit]
+        position = part.end()
+    return total
+
+
 def is_hostname(value, wildcard=False):
     """RFC 1123 host name; with ``wildcard`` a leading ``*.`` label is allowed."""
     if not isinstance(value, str) or not value or len(value) > 253:
@@ -150,6 +197,53 @@ def is_hostname(value, wildcard=False):
 class _SiteChecker(Checker):
     """The shared checks, plus the HTTP-specific ones of sites and locations."""
 
+    def time(self, where, key, value, positive=True):
+        """A time nginx and Apache both read (``time_seconds``), above zero when ``positive``,
+        at most a year; the text as given."""
+        if value is None:
+            return None
+        seconds = time_seconds(value) if isinstance(value, str) else None
+        if seconds is None or seconds > TIME_MAX or (positive and seconds <= 0):
+            above = "above zero, " if positive else ""
+            self.add(where, key, value, f"is not valid (expected {above}{TIME_EXPECTED})")
+            return None
+        return value
+
+    def literal(self, where, key, value, required=False):
+        """Text written into a configuration (quoted there): ``text``, and no variable."""
+        value = self.text(where, key, value, required=required)
+        if value is not None and VARIABLE.search(value):
+            self.add(where, key, value, VARIABLE_WHAT)
+            return None
+        return value
+
+    def fs_path(self, where, key, value):
+        """A directory or file of the host: FS_PATH, normalised (a final '/' allowed)."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or not FS_PATH.fullmatch(value):
+            self.add(where, key, value, f"is not valid (expected {FS_PATH_EXPECTED})")
+            return None
+        bare = value.rstrip("/") or "/"
+        if self.path(where, key, bare) is None:
+            return None
+        return value
+
+    def index(self, where, key, value):
+        """Index file names: INDEX_FILE, no '..' or '.' segment."""
+        result = []
+        for i, name in enumerate(self.strings(where, key, value)):
+            if not INDEX_FILE.fullmatch(name) or {"..", "."} & set(name.split("/")):
+                self.add(
+                    where,
+                    f"{key}[{i}]",
+                    name,
+                    "is not a file name (expected letters, digits and . _ ~ + @ , = : - /, without '..')",
+                )
+            else:
+                result.append(name)
+        return result
+
     def headers(self, where, key, value):
         if value is None:
             return {}
@@ -159,7 +253,12 @@ class _SiteChecker(Checker):
         result = {}
         for name, text in value.items():
             if not isinstance(name, str) or not HEADER_NAME.fullmatch(name):
-                self.add(where, f"{key} name", name, "is not a valid HTTP header name")
+                self.add(
+                    where,
+                    f"{key} name",
+                    name,
+                    f"is not a valid HTTP header name (expected {HEADER_NAME_EXPECTED})",
+                )
                 continue
             if text is None or text == "":
                 result[name] = None  # removes a default header
@@ -167,7 +266,7 @@ class _SiteChecker(Checker):
             if not isinstance(text, (str, int)) or isinstance(text, bool):
                 self.add(where, f"{key}.{name}", text, "must be a string")
                 continue
-            if self.text(where, f"{key}.{name}", str(text)) is not None:
+            if self.literal(where, f"{key}.{name}", str(text)) is not None:
                 result[name] = str(text)
         return result
 
@@ -178,7 +277,9 @@ class _SiteChecker(Checker):
                 if item == "all":
                     result.append(item)
                     continue
-                result.append(str(ipaddress.ip_network(str(item), strict=False)))
+                if not isinstance(item, str) or "%" in item:
+                    raise ValueError(item)  # a zone (fe80::1%eth0) is no address of a rule
+                result.append(str(ipaddress.ip_network(item, strict=False)))
             except ValueError:
                 self.add(where, f"{key}[{i}]", item, "is not an IP address or network (or 'all')")
         if value is not None and not isinstance(value, list):
@@ -203,18 +304,18 @@ def _upstream_servers(check, where, index, server, defaults, groups, hostvars):
         "max_fails": check.integer(
             where, f"{at}.max_fails", server.get("max_fails", defaults["max_fails"]), 0, 1000
         ),
-        "fail_timeout": check.pattern(
-            where,
-            f"{at}.fail_timeout",
-            server.get("fail_timeout", defaults["fail_timeout"]),
-            TIME,
-            "a time like '10s'",
+        "fail_timeout": check.time(
+            where, f"{at}.fail_timeout", server.get("fail_timeout", defaults["fail_timeout"]), positive=False
         ),
     }
     if address is not None:
         match = HOST_PORT.fullmatch(address) if isinstance(address, str) else None
-        host = match.group("host").strip("[]") if match else None
-        if not match or not (is_hostname(host) or _is_ip(host)):
+        host = match.group("host") if match else None
+        bracketed = bool(host) and host.startswith("[")
+        host = host.strip("[]") if host else None
+        if not match or not (
+            (is_hostname(host) and not bracketed) or _is_ip(host, version=6 if bracketed else None)
+        ):
             check.add(where, f"{at}.address", address, "is not valid (expected host:port, e.g. 'app1:8000')")
             return []
         if check.integer(where, f"{at}.address port", int(match.group("port")), 1, 65535) is None:
@@ -238,17 +339,29 @@ def _upstream_servers(check, where, index, server, defaults, groups, hostvars):
         variables = hostvars.get(member) if hasattr(hostvars, "get") else None
         if variables is not None and variables.get("ansible_host"):
             host = str(variables.get("ansible_host"))
+        if not isinstance(host, str) or not (is_hostname(host) or _is_ip(host)):
+            check.add(
+                where,
+                f"{at}.group",
+                group,
+                f"has the host {quote(member)} whose address {quote(host)} (ansible_host or its"
+                " name) is not a host name or IP address",
+            )
+            continue
         formatted = f"[{host}]" if ":" in host else host
         result.append(dict(common, address=f"{formatted}:{port}"))
     return result
 
 
-def _is_ip(value):
+def _is_ip(value, version=None):
+    """An IP address (of ``version`` when given), without a zone (``%eth0``)."""
+    if not isinstance(value, str) or "%" in value:
+        return False
     try:
-        ipaddress.ip_address(value)
+        address = ipaddress.ip_address(value)
     except ValueError:
         return False
-    return True
+    return version is None or address.version == version
 
 
 def _upstream(check, where, item, groups, hostvars, defaults=None):
@@ -277,8 +390,10 @@ def _upstream(check, where, item, groups, hostvars, defaults=None):
     if up["keepalive"] != "auto":
         up["keepalive"] = check.integer(where, "keepalive", up["keepalive"], 0, 10000)
     up["next_upstream_tries"] = check.integer(where, "next_upstream_tries", up["next_upstream_tries"], 1, 100)
-    for key in ("next_upstream_timeout", "connect_timeout", "send_timeout", "read_timeout"):
-        check.pattern(where, key, up[key], TIME, "a time like '10s'")
+    # next_upstream_timeout 0: no limit
+    check.time(where, "next_upstream_timeout", up["next_upstream_timeout"], positive=False)
+    for key in ("connect_timeout", "send_timeout", "read_timeout"):
+        check.time(where, key, up[key])
     next_upstream = up["next_upstream"] if isinstance(up["next_upstream"], list) else [up["next_upstream"]]
     conditions = []
     for i, condition in enumerate(next_upstream):
@@ -343,9 +458,7 @@ def _health_check(check, where, item):
         "path": check.pattern(
             where, "health_check.path", item.get("path", "/"), URI_PATH, "a path starting with '/'"
         ),
-        "interval": check.pattern(
-            where, "health_check.interval", item.get("interval", "10s"), TIME, "a time like '10s'"
-        ),
+        "interval": check.time(where, "health_check.interval", item.get("interval", "10s")),
         "status": check.integer(where, "health_check.status", item.get("status", 200), 100, 599),
     }
 
@@ -360,8 +473,10 @@ def _location(check, where, index, item, upstreams):
     path = item.get("path")
     if match in ("regex", "iregex"):
         path = check.text(where, f"{at}.path", path, required=True)
-        if path is not None and re.search(r"[\s;'\"]", path):
-            check.add(where, f"{at}.path", path, "must not contain spaces, quotes or ';'")
+        if path is not None and (re.search(r"[\s;'\"]", path) or _odd_final_backslashes(path)):
+            check.add(
+                where, f"{at}.path", path, "must not contain spaces, quotes or ';', nor end with a backslash"
+            )
             path = None
     else:
         if path is None:
@@ -376,12 +491,10 @@ def _location(check, where, index, item, upstreams):
         "kind": actions[0] if actions else "static",
         "proxy": None,
         "upstream": None,
-        "proxy_path": check.pattern(
-            where, f"{at}.proxy_path", item.get("proxy_path"), URI_PATH, "a path starting with '/'"
-        ),
+        "proxy_path": _proxy_path(check, where, f"{at}.proxy_path", item.get("proxy_path")),
         "websocket": check.boolean(where, f"{at}.websocket", item.get("websocket"), False),
-        "root": check.pattern(where, f"{at}.root", item.get("root"), URI_PATH, "an absolute path"),
-        "alias": check.pattern(where, f"{at}.alias", item.get("alias"), URI_PATH, "an absolute path"),
+        "root": check.fs_path(where, f"{at}.root", item.get("root")),
+        "alias": check.fs_path(where, f"{at}.alias", item.get("alias")),
         "return": None,
         "headers": check.headers(where, f"{at}.headers", item.get("headers")),
         "raw_nginx": _raw_nginx(check, where, at + ".", item),
@@ -395,8 +508,56 @@ def _location(check, where, index, item, upstreams):
     return location
 
 
+def _proxy_path(check, where, key, value):
+    """The path of a proxied request: a request path, without '$' (nginx would take the
+    proxy_pass for one with variables, resolved at run time)."""
+    path = check.pattern(where, key, value, URI_PATH, "a path starting with '/'")
+    if path is not None and "$" in path:
+        check.add(where, key, path, "must not contain '$' (nginx would read a variable)")
+        return None
+    return path
+
+
+def _odd_final_backslashes(text):
+    """A final backslash that escapes what the configuration puts after the value."""
+    return (len(text) - len(text.rstrip("\\"))) % 2 == 1
+
+
+def nginx_statement_problem(line):
+    """Why one line of nginx directives would not stay on its line, or None: a quote left
+    open (it would take the next lines), a final backslash, a directive not ended by ';'.
+    nginx reads a quote only at the start of a word, and '#' there starts a comment."""
+    quote, escaped, start, ended = None, False, True, True
+    for char in line:
+        if escaped:
+            escaped = False
+            continue
+        if char == "\\":
+            escaped, start, ended = True, False, False
+        elif quote:
+            if char == quote:
+                quote = None
+        elif char in "\"'" and start:
+            quote, start, ended = char, False, False
+        elif char == "#" and start:
+            break
+        elif char == ";":
+            start, ended = True, True
+        elif char.isspace():
+            start = True
+        else:
+            start, ended = False, False
+    if quote:
+        return f"leaves a quote ({quote}) open"
+    if escaped:
+        return "ends with a backslash"
+    if not ended:
+        return "does not end its directive with ';'"
+    return None
+
+
 def _upstream_ref(check, where, key, name, upstreams):
-    if name not in upstreams:
+    if not isinstance(name, str) or name not in upstreams:
         known = ", ".join(quote(n) for n in sorted(upstreams)) or "none"
         check.add(where, key, name, f"is not a known upstream (known: {known})")
         return None
@@ -410,8 +571,8 @@ def _return(check, where, key, value):
     code = check.integer(where, f"{key}.code", value.get("code"), 200, 599)
     if value.get("code") is None:
         check.errors.append(f"{where}: {key}.code is required")
-    target = check.text(where, f"{key}.target", value.get("target"))
-    if code in RETURN_CODES_REDIRECT and not target:
+    target = check.literal(where, f"{key}.target", value.get("target"))
+    if code in RETURN_CODES_REDIRECT and value.get("target") in (None, ""):
         check.errors.append(f"{where}: {key}.target is required for a redirect ({code})")
     return {"code": code, "target": target}
 
@@ -453,7 +614,7 @@ def _basic_auth(check, where, item):
     if not isinstance(item, dict):
         check.add(where, "basic_auth", "(not shown)", "must be a mapping with 'users'")
         return None
-    realm = check.text(where, "basic_auth.realm", item.get("realm", "Restricted"), required=True)
+    realm = check.literal(where, "basic_auth.realm", item.get("realm", "Restricted"), required=True)
     if realm is not None and '"' in realm:
         check.add(where, "basic_auth.realm", realm, "must not contain double quotes")
     users = item.get("users")
@@ -464,7 +625,7 @@ def _basic_auth(check, where, item):
     for i, user in enumerate(users):
         name = user.get("name") if isinstance(user, dict) else None
         if not isinstance(name, str) or not USER.fullmatch(name):
-            check.add(where, f"basic_auth.users[{i}].name", name, "is not valid (no ':' or spaces)")
+            check.add(where, f"basic_auth.users[{i}].name", name, f"is not valid (expected {USER_EXPECTED})")
             continue
         password = user.get("password")
         # The password itself never appears in a message.
@@ -506,7 +667,7 @@ def _redirects(check, where, value):
             check.add(where, at, item, "must be a mapping with 'from' and 'to'")
             continue
         source = check.pattern(where, f"{at}.from", item.get("from"), URI_PATH, "a path starting with '/'")
-        target = check.text(where, f"{at}.to", item.get("to"), required=True)
+        target = check.literal(where, f"{at}.to", item.get("to"), required=True)
         if target is not None and re.search(r"[\s\"']", target):
             check.add(where, f"{at}.to", target, "must not contain spaces or quotes")
             target = None
@@ -539,8 +700,8 @@ def _site(check, where, item, upstreams, certificates, defaults):
             check.add(where, f"server_names[{i}]", name, "is not a valid host name")
     site["port"] = check.integer(where, "port", item.get("port", 80), 1, 65535)
     site["tls"] = _tls(check, where, item.get("tls"), certificates, defaults)
-    site["root"] = check.pattern(where, "root", item.get("root"), URI_PATH, "an absolute path")
-    site["index"] = check.strings(where, "index", item.get("index", ["index.html"]))
+    site["root"] = check.fs_path(where, "root", item.get("root"))
+    site["index"] = check.index(where, "index", item.get("index", ["index.html"]))
     site["upstream"] = None
     if item.get("upstream") is not None:
         site["upstream"] = _upstream_ref(check, where, "upstream", item["upstream"], upstreams)
@@ -606,7 +767,22 @@ def _raw_nginx(check, where, at, item):
         check.line(where, f"{at}raw and {at}raw_nginx are the same setting; give only raw_nginx")
         return []
     key = "raw" if item.get("raw") else "raw_nginx"
-    return check.strings(where, f"{at}{key}", item.get(key))
+    lines = item.get(key)
+    if lines is None:
+        return []
+    if not isinstance(lines, list):
+        check.add(where, f"{at}{key}", lines, "must be a list")
+        return []
+    result = []
+    for index, line in enumerate(lines):
+        if check.text(where, f"{at}{key}[{index}]", line, required=True) is None:
+            continue
+        problem = nginx_statement_problem(line)
+        if problem:
+            check.add(where, f"{at}{key}[{index}]", line, f"{problem} (expected whole nginx directives)")
+        else:
+            result.append(line)
+    return result
 
 
 def _raw_apache(check, where, key, value):
@@ -643,6 +819,7 @@ def site_model(
     sites_var="sites",
     upstreams_var="upstreams",
     defaults=None,
+    certificates_var="certificates",
     upstream_defaults=None,
 ):
     """Validate and normalise sites and upstreams (see the module's documentation).
@@ -656,6 +833,9 @@ def site_model(
     if not isinstance(upstreams, list):
         check.line(upstreams_var, "must be a list of upstreams")
         upstreams = []
+    if certificates is not None and not isinstance(certificates, list):
+        check.line(certificates_var, "must be a list of certificate names")
+        certificates = []
     certificates = list(certificates or [])
     groups = groups or {}
     hostvars = hostvars or {}
@@ -676,11 +856,16 @@ def site_model(
     for index, name in enumerate(certificates):
         if not isinstance(name, str) or not NAME.fullmatch(name):
             check.add(
-                "certificates", f"[{index}]", name, "is not a certificate name (a-z, 0-9, '_', '.', '-')"
+                f"{certificates_var}[{index}]",
+                None,
+                name,
+                "is not a certificate name (expected a-z, 0-9, '_', '.' and '-', starting with a-z or 0-9)",
             )
 
     model_sites = []
     served = {}
+    # A port is plain HTTP or HTTPS for every site (port 80 is plain: the default server).
+    kinds = {80: ("plain", "the default server")}
     for where, item in named_items(check, sites_var, sites, NAME, NAME_EXPECTED):
         site = _site(check, where, item, model_upstreams, certificates, defaults)
         # The plain port serves the site or its redirect to HTTPS: both claim the names.
@@ -689,6 +874,16 @@ def site_model(
             ports.append(site["tls"]["port"])
         if site["tls"] is not None and site["port"] is not None and site["port"] == site["tls"]["port"]:
             check.add(where, "tls.port", site["port"], "is the same as the plain HTTP port")
+        uses = [(site["port"], "plain", "port")]
+        if site["tls"] is not None:
+            uses.append((site["tls"]["port"], "tls", "tls.port"))
+        for port, kind, key in uses:
+            if port is None:
+                continue
+            other_kind, other = kinds.setdefault(port, (kind, where))
+            if other_kind != kind:
+                what = {"plain": "plain HTTP", "tls": "HTTPS"}
+                check.add(where, key, port, f"is {what[kind]} here but {what[other_kind]} for {other}")
         for port in {p for p in ports if p is not None}:
             for server_name in site["server_names"]:
                 other = served.setdefault((server_name, port), where)

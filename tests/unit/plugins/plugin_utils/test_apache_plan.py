@@ -393,13 +393,13 @@ def test_features_apache_does_not_render_are_refused_naming_site_key_and_feature
                     locations=[{"path": "/old", "return": {"code": 301, "target": "/new/$1"}}]
                 )
             },
-            "apache_sites[0] (shop): locations[0].return.target \"/new/$1\" must not contain '$' (Apache"
-            " reads it as a reference to the matched path).",
+            "apache_sites[0] (shop): locations[0].return.target '/new/$1' must not contain '$' before a"
+            " name or '{' (a server would read a variable there)",
         ),
         (
             {"apache_sites": _site(root="/srv/www", redirects=[{"from": "/a", "to": "https://x.test/$1"}])},
-            "apache_sites[0] (shop): redirects[0].to \"https://x.test/$1\" must not contain '$' (Apache"
-            " reads it as a reference to the matched path).",
+            "apache_sites[0] (shop): redirects[0].to 'https://x.test/$1' must not contain '$' before a"
+            " name or '{' (a server would read a variable there)",
         ),
     ],
 )
@@ -410,9 +410,10 @@ def test_what_apache_cannot_express_as_the_model_means_it_is_refused(changes, ex
 @pytest.mark.parametrize(
     "location",
     [
-        # a '$' in the text of a response that is not a redirect is only text
-        {"path": "/price", "return": {"code": 200, "target": "costs $5"}},
-        {"path": "/gone", "return": {"code": 410, "target": "moved $away"}},
+        # a '$' in the text of a response that is not a redirect is only text (one before a
+        # name would be a variable to nginx: the site model refuses it for every server)
+        {"path": "/price", "return": {"code": 200, "target": "costs 5 $"}},
+        {"path": "/gone", "return": {"code": 410, "target": "moved $ away"}},
         # a path replaced in a prefix location
         {"path": "/api/", "proxy": "app", "proxy_path": "/"},
     ],
