@@ -70,9 +70,35 @@ def is_python(python, rollback, target, venvs, has_requirements):
     return bool(has_requirements)
 
 
+def unit_text(text):
+    """A value as a unit file reads it literally: '%' would start a specifier."""
+    return text.replace("%", "%%")
+
+
+def exec_text(text):
+    """A command line as ExecStart= passes it literally: no specifier ('%'), no variable
+    ('$': the environment file's secrets never land on the command line)."""
+    return unit_text(text).replace("$", "$$")
+
+
+def unit_values(model):
+    """The checked settings the unit template writes (free text with its '%' doubled)."""
+    return {
+        "description": unit_text(model["description"] or f"{model['name']} application"),
+        "stop_timeout": model["stop_timeout"],
+        "memory_deny_write_execute": model["memory_deny_write_execute"],
+        "writable_paths": model["writable_paths"],
+    }
+
+
 def exec_line(command, current, python):
     """ExecStart: a bare first word is the virtualenv's program for a Python app (python3,
-    gunicorn), a relative path is inside the release, an absolute one stays."""
+    gunicorn), a relative path is inside the release, an absolute one stays. '%' and '$'
+    reach the program as they are (doubled: systemd would read a specifier or a variable)."""
+    return exec_text(_program(command, current, python))
+
+
+def _program(command, current, python):
     argv0 = command.split()[0]
     rest = command.strip()[len(argv0) :]
     if argv0.startswith("/"):

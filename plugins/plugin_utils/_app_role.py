@@ -24,7 +24,6 @@ import tarfile
 import tempfile
 
 from ansible.errors import AnsibleError
-from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.groundwork.server.plugins.plugin_utils import _app_plan
 from ansible_collections.groundwork.server.plugins.plugin_utils._app_model import app_model
 from ansible_collections.groundwork.server.plugins.plugin_utils._app_release_plan import app_release_plan
@@ -59,6 +58,17 @@ CHECKED = (
     "writable_paths",
     "balancers",
     "balancer_server",
+    "rollback",
+    "description",
+    "requirements_file",
+    "packages",
+    "python",
+    "system_site_packages",
+    "memory_deny_write_execute",
+    "health_delay",
+    "health_timeout",
+    "stop_timeout",
+    "apt_cache_valid_time",
 )
 
 
@@ -129,13 +139,12 @@ def read_source(model, cache=CACHE):
 
 def validate(inputs, context, cache=CACHE):
     item = {key: _get(inputs, f"app_{key}") for key in CHECKED}
-    item["rollback"] = boolean(_get(inputs, "app_rollback", False), strict=False)
     checked = app_model(
         item, playbook_dir=_get(inputs, "playbook_dir", "."), inventory_hosts=context.groups.get("all") or []
     )
     if checked["errors"]:
         return None, checked["errors"]
-    python = _get(inputs, "app_python")
+    settings = checked["settings"]
     model = {
         "name": item["name"],
         "version": str(item["version"]),
@@ -146,13 +155,11 @@ def validate(inputs, context, cache=CACHE):
         "base_dir": item["base_dir"],
         "health_path": item["health_path"],
         "releases_kept": int(item["releases_kept"]),
-        "rollback": item["rollback"],
+        "rollback": checked["rollback"],
         "balancers": list(item["balancers"] or []),
         "balancer_server": item["balancer_server"],
-        "python": None if python is None else boolean(python, strict=False),
-        "requirements_file": str(_get(inputs, "app_requirements_file", "requirements.txt")),
-        "system_site_packages": boolean(_get(inputs, "app_system_site_packages", False), strict=False),
-        "packages": [str(name) for name in _get(inputs, "app_packages") or []],
+        "writable_paths": list(item["writable_paths"] or []),
+        **settings,
         "source": checked["source"],
         "source_kind": checked["source_kind"],
         "env_content": checked["env_content"],
@@ -202,6 +209,7 @@ def plan(model, inspection, context):
         **place,
         "is_python": python,
         "exec": _app_plan.exec_line(model["command"], place["current"], python),
+        **_app_plan.unit_values(model),
     }
     unit_content = context.render("app.service.j2", plan=values)
     specs = _app_plan.file_specs(
@@ -262,6 +270,9 @@ def plan(model, inspection, context):
             "env_content": model["env_content"],
             "unit_content": unit_content,
             "health_url": f"http://127.0.0.1:{model['port']}{model['health_path']}",
+            "health_delay": model["health_delay"],
+            "health_timeout": model["health_timeout"],
+            "apt_cache_valid_time": model["apt_cache_valid_time"],
             "balancers": model["balancers"],
             "balancer_server": model["balancer_server"],
             "restart": _app_plan.restart(

@@ -68,6 +68,8 @@ def test_is_python(python, rollback, target, venvs, has_requirements, expected):
         ("python3 app.py", False, "python3 app.py"),
         ("bin/server --port 8000", True, "/srv/demo/current/bin/server --port 8000"),
         ("/usr/bin/node server.js", True, "/usr/bin/node server.js"),
+        # no specifier, no variable: '%' and '$' reach the program as they are
+        ("gunicorn --log '%(h)s' $HOME", True, "/srv/demo/current/.venv/bin/gunicorn --log '%%(h)s' $$HOME"),
     ],
 )
 def test_exec_line(command, python, expected):
