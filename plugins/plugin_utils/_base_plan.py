@@ -107,6 +107,13 @@ SYSCTL_COMMON = {
     "net.ipv6.conf.default.accept_redirects": 0,
     "net.ipv6.conf.all.accept_source_route": 0,
     "net.ipv6.conf.default.accept_source_route": 0,
+    # The dev-sec Linux baseline's (sysctl-05, -06, -10, -30, -32): ICMP errors rate-limited,
+    # TIME-WAIT assassination refused, no magic SysRq keys, full address space randomisation.
+    "net.ipv4.icmp_ratelimit": 100,
+    "net.ipv4.icmp_ratemask": 88089,
+    "net.ipv4.tcp_rfc1337": 1,
+    "kernel.sysrq": 0,
+    "kernel.randomize_va_space": 2,
 }
 # Only on hosts that do not forward packets.
 SYSCTL_NO_FORWARDING = {
@@ -116,6 +123,10 @@ SYSCTL_NO_FORWARDING = {
     "net.ipv4.conf.default.rp_filter": 1,
     "net.ipv4.conf.all.send_redirects": 0,
     "net.ipv4.conf.default.send_redirects": 0,
+    # ARP answers only for addresses of the interface asked, announced from it (dev-sec
+    # sysctl-08, -09); a host that forwards or moves addresses between interfaces decides itself.
+    "net.ipv4.conf.all.arp_ignore": 1,
+    "net.ipv4.conf.all.arp_announce": 2,
 }
 # Written with a leading "-" so systemd-sysctl skips them where the running kernel lacks
 # them (IPv6 disabled, no Yama, no BPF).
@@ -145,6 +156,16 @@ SSHD_FIXED = {
     "PermitUserEnvironment": "no",
     "X11Forwarding": "no",
     "LogLevel": "VERBOSE",
+    # The dev-sec SSH baseline's (sshd-21, -24, -31, -35, -45, -47): fewer unauthenticated
+    # connections before refusing, no user known_hosts for host-based logins, no local
+    # password fallback behind Kerberos, liveness by the encrypted ClientAlive messages only
+    # (TCP keepalives can be spoofed), no last-login lookup, no Debian version in the banner.
+    "MaxStartups": "10:30:60",
+    "IgnoreUserKnownHosts": "yes",
+    "KerberosOrLocalPasswd": "no",
+    "TCPKeepAlive": "no",
+    "PrintLastLog": "no",
+    "DebianBanner": "no",
 }
 SSHD_ALGORITHMS = (
     ("KexAlgorithms", "base_sshd_kex_algorithms", "kex"),
