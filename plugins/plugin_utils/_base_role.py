@@ -17,6 +17,7 @@ import json
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.groundwork.server.plugins.plugin_utils import _base_plan
 from ansible_collections.groundwork.server.plugins.plugin_utils._base_model import base_model
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import CONTROL
 
 # The variables base_model checks, as they are.
 CHECKED = (
@@ -62,6 +63,8 @@ def _flag(problems, name, value, auto=False):
     if auto and isinstance(value, str) and value.lower() == "auto":
         return "auto"
     try:
+        if isinstance(value, str) and (value != value.strip() or CONTROL.search(value)):
+            raise TypeError(value)  # Ansible would strip it; a line break is not a boolean
         return boolean(value, strict=True)
     except TypeError:
         allowed = "'auto', true or false" if auto else "true or false"
