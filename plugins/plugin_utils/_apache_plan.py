@@ -125,14 +125,9 @@ SETTINGS = {
     "apache_client_max_body_size": (r"[0-9]+[kKmMgG]?", "a size like '10m'"),
     "apache_compression_level": (r"[1-9]", "a level from 1 to 9"),
     "apache_ssl_session_cache_size": (r"[0-9]+[kKmM]?", "a size like '10m'"),
-    "apache_acme_webroot": (
-        r"/[A-Za-z0-9._/-]*",
-        "an absolute path of letters, digits, '.', '_', '-' and '/'",
-    ),
 }
 # Debian's module names: ssl, proxy_http, php8.2, ...
 MODULE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-PACKAGE_NAME = re.compile(r"[a-z0-9][a-z0-9+.-]+(?:=[A-Za-z0-9.+:~-]+)?")
 TIME_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2592000, "y": 31536000}
 SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -178,19 +173,18 @@ def setting_problems(settings):
             f"apache_client_max_body_size: {_json(settings['apache_client_max_body_size'])} is above"
             " Apache's limit of 2 GiB (use 0 for no limit)."
         )
-    for var, pattern, expected in (
-        ("apache_modules", MODULE_NAME, "module names as in /etc/apache2/mods-available, like 'expires'"),
-        ("apache_packages", PACKAGE_NAME, "Debian package names, optionally with =version"),
-    ):
-        values = settings.get(var)
-        if not isinstance(values, list):
-            problems.append(f"{var}: {_json(values)} must be a list ({expected}).")
-            continue
-        for item in values:
-            if not isinstance(item, str) or not pattern.fullmatch(item):
-                problems.append(f"{var}: {_json(item)} is not valid (expected {expected}).")
-            elif var == "apache_modules" and item in MPMS and item != "mpm_event":
-                problems.append(f"{var}: {_json(item)} is not allowed (the role runs the event MPM).")
+    var, expected = "apache_modules", "module names as in /etc/apache2/mods-available, like 'expires'"
+    values = settings.get(var)
+    if not isinstance(values, list):
+        problems.append(f"{var}: {_json(values)} must be a list ({expected}).")
+        values = []
+    for item in values:
+        if not isinstance(item, str) or not MODULE_NAME.fullmatch(item):
+            problems.append(f"{var}: {_json(item)} is not valid (expected {expected}).")
+        elif item in MPMS and item != "mpm_event":
+            problems.append(f"{var}: {_json(item)} is not allowed (the role runs the event MPM).")
+    # the ACME webroot, the defaults of the sites, the extra packages (Debian's names)
+    problems += web.global_problems(settings, "apache")
     return problems
 
 

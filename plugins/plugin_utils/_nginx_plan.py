@@ -17,12 +17,11 @@ Import inside the collection as
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils import _web_server as web
-from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import is_hostname
+from ansible_collections.groundwork.server.plugins.plugin_utils._site_model import is_hostname, is_ip
 from ansible_collections.groundwork.server.plugins.plugin_utils._web_server import (
     SSL_CIPHERS,
     SSL_CURVES,
@@ -76,7 +75,6 @@ SETTINGS = {
     "nginx_access_log_buffer": (r"[0-9]+[kKmM]?", "a size like '64k'"),
     "nginx_access_log_flush": (r"[0-9]+(ms|s|m)?", "a time like '5s'"),
     "nginx_ssl_session_cache_size": (r"[0-9]+[kKmM]?", "a size like '10m'"),
-    "nginx_acme_webroot": (r"/[^\s{};\"']*", "an absolute path"),
 }
 
 
@@ -100,17 +98,12 @@ def setting_problems(settings):
         problems.append(f"nginx_resolvers: {_json(resolvers)} must be a list of IP addresses or host names.")
         resolvers = []
     for item in resolvers:
-        if not (_is_ip(item) or is_hostname(item)):
+        if not (is_ip(item) or is_hostname(item)):
             problems.append(f"nginx_resolvers: {_json(item)} is not an IP address or host name.")
+    if not isinstance(settings.get("nginx_ipv6"), bool):
+        problems.append(f"nginx_ipv6: {_json(settings.get('nginx_ipv6'))} must be true or false.")
+    problems += web.global_problems(settings, "nginx")
     return problems
-
-
-def _is_ip(value):
-    try:
-        ipaddress.ip_address(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def version_tuple(text):

@@ -34,6 +34,7 @@ SETTINGS = (
     "nginx_hsts_max_age",
     "nginx_security_headers",
     "nginx_packages",
+    "nginx_ipv6",
 )
 
 
@@ -44,7 +45,8 @@ def validate(inputs, context):
     model, problems = web.validate_sites(
         inputs, context, "nginx", FEATURES, nginx.ROLE, nginx.setting_problems(settings)
     )
-    settings["nginx_packages"] = list(settings["nginx_packages"] or [])
+    packages = settings["nginx_packages"]
+    settings["nginx_packages"] = list(packages) if isinstance(packages, list) else []
     model["settings"] = settings
     return model, problems
 

@@ -314,7 +314,7 @@ def _upstream_servers(check, where, index, server, defaults, groups, hostvars):
         bracketed = bool(host) and host.startswith("[")
         host = host.strip("[]") if host else None
         if not match or not (
-            (is_hostname(host) and not bracketed) or _is_ip(host, version=6 if bracketed else None)
+            (is_hostname(host) and not bracketed) or is_ip(host, version=6 if bracketed else None)
         ):
             check.add(where, f"{at}.address", address, "is not valid (expected host:port, e.g. 'app1:8000')")
             return []
@@ -339,7 +339,7 @@ def _upstream_servers(check, where, index, server, defaults, groups, hostvars):
         variables = hostvars.get(member) if hasattr(hostvars, "get") else None
         if variables is not None and variables.get("ansible_host"):
             host = str(variables.get("ansible_host"))
-        if not isinstance(host, str) or not (is_hostname(host) or _is_ip(host)):
+        if not isinstance(host, str) or not (is_hostname(host) or is_ip(host)):
             check.add(
                 where,
                 f"{at}.group",
@@ -353,7 +353,7 @@ def _upstream_servers(check, where, index, server, defaults, groups, hostvars):
     return result
 
 
-def _is_ip(value, version=None):
+def is_ip(value, version=None):
     """An IP address (of ``version`` when given), without a zone (``%eth0``)."""
     if not isinstance(value, str) or "%" in value:
         return False

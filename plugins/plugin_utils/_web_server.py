@@ -17,6 +17,7 @@ import posixpath
 import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Change,
     file_changes,
@@ -44,6 +45,43 @@ SSL_CIPHERS = (
     "DHE-RSA-CHACHA20-POLY1305",
 )
 SSL_CURVES = ("X25519", "prime256v1", "secp384r1")
+# Where the ACME webroot may be: the role creates its challenge directory there, and
+# groundwork.server.tls writes the challenges into it (never into /etc, /usr, /, ...).
+WEBROOT_UNDER = ("/srv", "/var/lib", "/var/www")
+WEBROOT_CHARS = re.compile(r"/[A-Za-z0-9._/-]*")
+
+
+def global_problems(settings, prefix):
+    """The problems of the settings every web server has: the ACME webroot (a normalised
+    path of letters, digits, '.', '_', '-' under WEBROOT_UNDER), the defaults of the sites
+    (``<prefix>_hsts_max_age``, ``<prefix>_security_headers``) and the extra packages
+    (Debian's package names)."""
+    check = Checker()
+    var = f"{prefix}_acme_webroot"
+    webroot = settings.get(var)
+    if check.path(var, None, webroot, optional=False) is not None:
+        if not WEBROOT_CHARS.fullmatch(webroot):
+            check.add(var, None, webroot, "is not valid (expected letters, digits, '.', '_', '-' and '/')")
+        elif not any(webroot.startswith(under + "/") for under in WEBROOT_UNDER):
+            check.add(
+                var,
+                None,
+                webroot,
+                f"is outside {', '.join(WEBROOT_UNDER)} (expected a directory under one of them)",
+            )
+    check.integer(
+        f"{prefix}_hsts_max_age", None, settings.get(f"{prefix}_hsts_max_age"), 0, 10**9, optional=False
+    )
+    security = settings.get(f"{prefix}_security_headers")
+    if not isinstance(security, bool):
+        check.add(f"{prefix}_security_headers", None, security, "must be true or false")
+    var = f"{prefix}_packages"
+    packages = settings.get(var)
+    if not isinstance(packages, list):
+        check.add(var, None, packages, "must be a list of Debian package names")
+    for index, name in enumerate(packages if isinstance(packages, list) else []):
+        check.package(f"{var}[{index}]", None, name)
+    return check.errors
 
 
 def renders(not_rendered):
@@ -79,6 +117,7 @@ def validate_sites(inputs, context, prefix, features, role, setting_problems, up
         hostvars=context.hostvars,
         sites_var=f"{prefix}_sites",
         upstreams_var=f"{prefix}_upstreams",
+        certificates_var=f"{prefix}_certificates",
         defaults={
             "client_max_body_size": inputs[f"{prefix}_client_max_body_size"],
             "hsts_max_age": inputs[f"{prefix}_hsts_max_age"],

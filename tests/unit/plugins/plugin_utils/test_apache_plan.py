@@ -449,13 +449,45 @@ SETTING_PROBLEMS = [
     ("apache_compression_level", 0, "a level from 1 to 9"),
     ("apache_compression_level", 10, "a level from 1 to 9"),
     ("apache_ssl_session_cache_size", "1g", "a size like '10m'"),
-    ("apache_acme_webroot", "relative/dir", "an absolute path of letters, digits, '.', '_', '-' and '/'"),
+]
+# The settings every web server has (_web_server.global_problems), in the Checker's wording.
+GLOBAL_PROBLEMS = [
+    (
+        "apache_acme_webroot",
+        "relative/dir",
+        "apache_acme_webroot: 'relative/dir' is not a normalised absolute path (expected /like/this,"
+        " without '..')",
+    ),
     (
         "apache_acme_webroot",
         "/var/lib/acme dir",
-        "an absolute path of letters, digits, '.', '_', '-' and '/'",
+        "apache_acme_webroot: '/var/lib/acme dir' is not valid (expected letters, digits, '.', '_', '-'"
+        " and '/')",
     ),
+    (
+        "apache_acme_webroot",
+        "/var/lib/../../etc",
+        "apache_acme_webroot: '/var/lib/../../etc' is not a normalised absolute path (expected"
+        " /like/this, without '..')",
+    ),
+    (
+        "apache_acme_webroot",
+        "/etc/apache2",
+        "apache_acme_webroot: '/etc/apache2' is outside /srv, /var/lib, /var/www (expected a directory"
+        " under one of them)",
+    ),
+    (
+        "apache_hsts_max_age",
+        -1,
+        "apache_hsts_max_age: -1 is out of range (expected a whole number from 0 to 1000000000)",
+    ),
+    ("apache_security_headers", "yes", "apache_security_headers: 'yes' must be true or false"),
 ]
+
+
+@pytest.mark.parametrize(("var", "value", "expected"), GLOBAL_PROBLEMS)
+def test_bad_global_settings_are_refused_with_variable_value_and_what_is_allowed(var, value, expected):
+    assert problems_of(**{var: value}) == [expected]
 
 
 @pytest.mark.parametrize(("var", "value", "expected"), SETTING_PROBLEMS)
@@ -501,7 +533,7 @@ def test_a_global_body_size_above_two_gib_is_refused():
     ]
 
 
-PACKAGES_EXPECTED = "Debian package names, optionally with =version"
+PACKAGES_EXPECTED = "a Debian package name (a-z, 0-9, '+', '-', '.'), optionally with ':arch' and '=version'"
 
 
 @pytest.mark.parametrize(
@@ -538,9 +570,9 @@ PACKAGES_EXPECTED = "Debian package names, optionally with =version"
             [],
             ["Apache2", "php 8", "x", "ok-pkg=1:2.0~rc1+deb12u1"],
             [
-                f'apache_packages: "Apache2" is not valid (expected {PACKAGES_EXPECTED}).',
-                f'apache_packages: "php 8" is not valid (expected {PACKAGES_EXPECTED}).',
-                f'apache_packages: "x" is not valid (expected {PACKAGES_EXPECTED}).',
+                f"apache_packages[0]: 'Apache2' is not valid (expected {PACKAGES_EXPECTED})",
+                f"apache_packages[1]: 'php 8' is not valid (expected {PACKAGES_EXPECTED})",
+                f"apache_packages[2]: 'x' is not valid (expected {PACKAGES_EXPECTED})",
             ],
         ),
         (
@@ -549,7 +581,7 @@ PACKAGES_EXPECTED = "Debian package names, optionally with =version"
             [
                 'apache_modules: "expires" must be a list (module names as in /etc/apache2/mods-available,'
                 " like 'expires').",
-                "apache_packages: null must be a list (Debian package names, optionally with =version).",
+                "apache_packages: None must be a list of Debian package names",
             ],
         ),
     ],

@@ -32,6 +32,7 @@ DEFAULTS = {
     "nginx_resolvers": [],
     "nginx_acme_webroot": "/var/lib/groundwork/acme",
     "nginx_packages": [],
+    "nginx_ipv6": True,
 }
 SITES = {
     "nginx_certificates": ["shop"],
@@ -189,7 +190,8 @@ def empty_host(model, answer=None):
         ),
         (
             {"nginx_acme_webroot": "relative/dir"},
-            'nginx_acme_webroot: "relative/dir" is not valid (expected an absolute path).',
+            "nginx_acme_webroot: 'relative/dir' is not a normalised absolute path (expected /like/this,"
+            " without '..')",
         ),
         (
             {"nginx_resolvers": ["10.0.0.2", "not a name"]},
