@@ -26,8 +26,9 @@ import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.groundwork.server.plugins.plugin_utils import _flows
-from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker, is_int
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import CONTROL, Checker, is_int
 
 RATE = re.compile(r"[1-9][0-9]{0,6}/(second|minute|hour|day)")
 PROTOS = _flows.PROTOS
@@ -53,6 +54,19 @@ def _rate(check, var, value):
     )
 
 
+def _flag(check, var, value):
+    """A boolean, or a word Ansible reads as one ('yes', 'false', ...); anything else is refused."""
+    if isinstance(value, str) and value == value.strip() and not CONTROL.search(value):
+        try:
+            return boolean(value, strict=True)
+        except TypeError:
+            pass
+    elif isinstance(value, bool):
+        return value
+    check.add(var, None, value, "must be true or false")
+    return False
+
+
 def _extra_rules(check, rules):
     result = []
     if not isinstance(rules, list):
@@ -63,10 +77,17 @@ def _extra_rules(check, rules):
         if not isinstance(rule, str) or not rule.strip():
             check.add(where, None, rule, "must be a non-empty nft rule")
             continue
-        if len(rule) > 1000 or re.search(r"[\n\r;#\\]", rule):
+        if len(rule) > 1000 or re.search(r"[;#\\]", rule) or CONTROL.search(rule):
             check.add(
-                where, None, rule, "must be one rule on one line (no ';', '#', backslashes or line breaks)"
+                where,
+                None,
+                rule,
+                "must be one rule on one line (no ';', '#', backslashes, line breaks or other control"
+                " characters)",
             )
+            continue
+        if rule.count('"') % 2:
+            check.add(where, None, rule, "has an unbalanced double quote")
             continue
         depth = 0
         for char in rule:
@@ -136,9 +157,12 @@ def firewall_model(
     if not isinstance(host, str) or not host:
         raise AnsibleFilterError("firewall_model: host (the inventory name of the host) is required")
     groups = groups or {}
+    check = Checker()
+    if CONTROL.search(host) or re.search(r"[\s{};#\"\\]", host):
+        # The host's inventory name stands in a comment line of the table.
+        check.add("inventory_hostname", None, host, 'must not contain control characters, spaces or {};#"\\')
     if reports is not None:
         reports = _flows.with_outside(reports, outside)
-    check = Checker()
 
     port = check.integer("firewall_ssh_port", None, ssh_port, 1, 65535, optional=False) or 22
     ssh = {
@@ -146,7 +170,11 @@ def firewall_model(
         "rate": _rate(check, "firewall_ssh_rate", ssh_rate),
         "burst": check.integer("firewall_ssh_burst", None, ssh_burst, 1, 10000, optional=False),
     }
-    log = {"drops": bool(log_drops), "rate": _rate(check, "firewall_log_rate", log_rate)}
+    log = {
+        "drops": _flag(check, "firewall_log_drops", log_drops),
+        "rate": _rate(check, "firewall_log_rate", log_rate),
+    }
+    restrict = _flag(check, "firewall_egress_restrict", egress_restrict)
     echo_rate = _rate(check, "firewall_icmp_echo_rate", icmp_echo_rate)
     if not (is_int(confirm_timeout) and (int(confirm_timeout) == 0 or 10 <= int(confirm_timeout) <= 3600)):
         check.add(
@@ -171,7 +199,7 @@ def firewall_model(
         check,
         resolver,
     )
-    if egress and not egress_restrict:
+    if egress and not restrict:
         check.warnings.append("firewall_egress_allow has no effect while firewall_egress_restrict is false")
 
     own = parse_report(reports.get(host)) if reports is not None else parse_report(None)
@@ -202,7 +230,7 @@ def firewall_model(
         "ssh": ssh,
         "inbound": inbound,
         "rules": extra,
-        "egress": {"restrict": bool(egress_restrict), "allow": egress},
+        "egress": {"restrict": restrict, "allow": egress},
         "log": log,
         "icmp_echo_rate": echo_rate,
         "addresses": {

@@ -36,6 +36,7 @@ import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
+    CONTROL,
     Checker,
     is_int,
     named_items,
@@ -61,9 +62,13 @@ def as_list(value):
 
 def parse_network(value):
     """An IP address or network as ipaddress network, or a reason why it is not one."""
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value or CONTROL.search(value):
         return None, "is not an IP address or network"
-    text = value.strip()
+    if "%" in value:
+        # Python accepts an IPv6 zone ("fe80::1%eth0") of any characters and prints it back:
+        # into an nft set it would carry spaces and ';' into the table.
+        return None, "is not an IP address or network (a zone index '%...' is not allowed)"
+    text = value.strip(" ")
     try:
         return ipaddress.ip_network(text, strict=True), None
     except ValueError as exc:

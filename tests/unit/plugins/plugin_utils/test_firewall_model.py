@@ -631,7 +631,7 @@ SETTING_ERRORS = {
     "rule with a line break": (
         {"rules": ["tcp dport 1 accept\n}"]},
         "firewall_rules[0]: 'tcp dport 1 accept\\n}' must be one rule on one line"
-        " (no ';', '#', backslashes or line breaks)",
+        " (no ';', '#', backslashes, line breaks or other control characters)",
     ),
     "rule with a semicolon": (
         {"rules": ["tcp dport 1 accept; flush ruleset"]},
