@@ -260,7 +260,7 @@ def needed_modules(model):
     needed = set(BASE_MODULES)
     if any(site["tls"] for site in sites):
         needed |= {"ssl", "socache_shmcb", "http2"}
-    if any(site["tls"] and site["tls"]["redirect"] for site in sites):
+    if any((site["tls"] and site["tls"]["redirect"]) or refused(site) for site in sites):
         needed.add("rewrite")
     if upstreams:
         needed |= {"proxy", "proxy_http", "proxy_balancer", "slotmem_shm"}
@@ -507,6 +507,22 @@ def _access(site):
     return lines
 
 
+def refused(site):
+    """The expression (ap_expr) true for a client the site's address list refuses, or None
+    when every address may ask. It says what the Require lines of _access say: mod_rewrite
+    evaluates it in the server context, before the redirects and fixed answers of mod_alias
+    that would otherwise answer before the Require lines are read."""
+    deny, allow = site["deny"], site["allow"]
+    if "all" in deny:
+        return "true"
+    tests = []
+    if allow and "all" not in allow:
+        tests.append("!(" + " || ".join(f"-R '{address}'" for address in allow) + ")")
+    if deny:
+        tests.append(" || ".join(f"-R '{address}'" for address in deny))
+    return " || ".join(tests) or None
+
+
 def member_params(upstream, server, websocket):
     params = []
     if server["weight"] != 1:
@@ -586,6 +602,7 @@ def tuning(model, probe, host):
         "rules": {site["name"]: site_rules(site) for site in sites},
         "site_values": {site["name"]: site_values(site) for site in sites},
         "access": {site["name"]: _access(site) for site in sites},
+        "refused": {site["name"]: refused(site) for site in sites},
         "headers": {
             site["name"]: {name: header_value(value) for name, value in site["headers"].items()}
             for site in sites

@@ -276,6 +276,27 @@ def test_plain_http_redirects_to_https_except_acme_challenges(full):
     assert not any(line.startswith(("ProxyPass", "AuthType", "Header")) for line in plain)
 
 
+def test_the_address_list_refuses_before_the_redirects(full):
+    """mod_rewrite's server context comes before mod_alias's redirects: the site's address
+    list forbids first, on the plain port (before the redirect to HTTPS) and on HTTPS."""
+    gate = [
+        "RewriteEngine On",
+        "RewriteCond %{REQUEST_URI} !^/\\.well-known/acme-challenge/",
+        "RewriteCond expr \"!(-R '10.0.0.0/8')\"",
+        "RewriteRule ^ - [F]",
+    ]
+    hosts = vhosts(full["files"]["/etc/apache2/sites-enabled/shop.conf"])
+    for port in ("*:80", "*:443"):
+        body = lines(hosts[port])
+        start = body.index(gate[2]) - 2
+        assert body[start : start + 4] == gate, port
+        assert start < min(
+            i for i, line in enumerate(body) if line.startswith(("RedirectMatch", "RewriteRule ^ https"))
+        )
+    plain = lines(vhosts(full["files"]["/etc/apache2/sites-enabled/plain.conf"])["*:8080"])
+    assert not any(line.startswith("Rewrite") for line in plain)
+
+
 def test_https_with_http2_the_certificate_and_stapling(full):
     tls = lines(vhosts(full["files"]["/etc/apache2/sites-enabled/shop.conf"])["*:443"])
     assert tls[3:8] == [

@@ -1245,6 +1245,27 @@ def test_access_lines(site, expected):
     assert apache.tuning(model, probe(), "lb1")["access"]["shop"] == expected
 
 
+@pytest.mark.parametrize(
+    ("site", "expected"),
+    [
+        ({}, None),
+        ({"basic_auth": {"users": [{"name": "a", "password": "b"}]}}, None),
+        ({"allow": ["all"]}, None),
+        ({"allow": ["10.0.0.0/8", "192.0.2.1"]}, "!(-R '10.0.0.0/8' || -R '192.0.2.1/32')"),
+        ({"deny": ["192.0.2.0/24"]}, "-R '192.0.2.0/24'"),
+        ({"allow": ["all"], "deny": ["192.0.2.7"]}, "-R '192.0.2.7/32'"),
+        ({"allow": ["10.0.0.0/8"], "deny": ["10.1.0.0/16"]}, "!(-R '10.0.0.0/8') || -R '10.1.0.0/16'"),
+        ({"deny": ["all"], "allow": ["10.0.0.0/8"]}, "true"),
+    ],
+)
+def test_the_address_list_refuses_before_any_redirect(site, expected):
+    """The expression mod_rewrite forbids with says what the Require lines say."""
+    model = validated(apache_sites=_site(root="/srv/www", **site), apache_upstreams=[])
+    values = apache.tuning(model, probe(), "lb1")
+    assert values["refused"]["shop"] == expected
+    assert ("rewrite" in apache.needed_modules(model)) == (expected is not None)
+
+
 def test_tuning_from_the_host_and_the_model():
     model = validated(
         apache_certificates=["shop", "api"],
