@@ -23,6 +23,9 @@ NETWORK=groundwork-demo
 HOSTS=(groundwork-lb groundwork-app1 groundwork-app2 groundwork-db)
 LB=groundwork-lb
 DB=groundwork-db
+# The balancer listens on the ports it is published on (inventories/demo/group_vars/
+# loadbalancers.yml), so that its redirect from plain HTTP names the HTTPS port a browser
+# reaches.
 HTTPS_PORT=8443
 HTTP_PORT=8080
 # The demo's internal CA (tls_internal_ca_dir in inventories/demo/group_vars/all.yml).
@@ -53,8 +56,9 @@ start_containers() {
   docker network inspect "$NETWORK" >/dev/null 2>&1 \
     || docker network create --label org.groundwork.demo=1 "$NETWORK" >/dev/null
   local host
-  # A balancer from an earlier version of the demo was not published: create it anew.
-  if [ "$(container_state "$LB")" != absent ] && [ -z "$(docker port "$LB" 443/tcp 2>/dev/null)" ]; then
+  # A balancer from an earlier version of the demo was not published, or published its ports
+  # 443 and 80: create it anew.
+  if [ "$(container_state "$LB")" != absent ] && [ -z "$(docker port "$LB" "$HTTPS_PORT/tcp" 2>/dev/null)" ]; then
     log "Re-creating $LB to publish it on 127.0.0.1:$HTTPS_PORT and 127.0.0.1:$HTTP_PORT"
     docker rm -f "$LB" >/dev/null
   fi
@@ -69,7 +73,7 @@ start_containers() {
         log "Creating container $host (Debian $RELEASE)"
         local ports=()
         # The balancer is published on loopback only (inventories/demo/group_vars/loadbalancers.yml).
-        [ "$host" = "$LB" ] && ports=(-p "127.0.0.1:$HTTPS_PORT:443" -p "127.0.0.1:$HTTP_PORT:80"
+        [ "$host" = "$LB" ] && ports=(-p "127.0.0.1:$HTTPS_PORT:$HTTPS_PORT" -p "127.0.0.1:$HTTP_PORT:$HTTP_PORT"
           --label "org.groundwork.demo.web=$WEB")
         [ "$host" = "$DB" ] && ports=(--label "org.groundwork.demo.db=$DATABASE")
         # systemd as PID 1 with the settings that work on this engine (ENVIRONMENT.md)
