@@ -48,6 +48,9 @@ OWNED_DIRS = (SITES_DIR, CONF_DIR, OWN_DIR, HTPASSWD_DIR)
 HEALTH_PATH = "/.groundwork-health"
 ZONE_PREFIX = "site_"
 PID_FILE = "/run/nginx.pid"
+# The systemd drop-in that sandboxes nginx.service (templates/sandbox.conf.j2): a change
+# restarts nginx after a daemon-reload (tasks/config.yml).
+SANDBOX = "/etc/systemd/system/nginx.service.d/groundwork-sandbox.conf"
 
 GZIP_TYPES = (
     "text/plain",
@@ -224,6 +227,7 @@ def paths(model):
         HTTP_CONF,
         DEFAULT_CONF,
         DHPARAM,
+        SANDBOX,
         challenge_dir(model),
         *(site_path(site["name"]) for site in sites),
         *(htpasswd_path(site["name"]) for site in sites if site["basic_auth"]),
@@ -239,6 +243,7 @@ def file_specs(model, rendered, dhparam, host, registered_hooks):
         {"path": HTTP_CONF, "content": rendered["http.conf"]},
         {"path": DEFAULT_CONF, "content": rendered["default.conf"]},
         {"path": DHPARAM, "content": dhparam},
+        {"path": SANDBOX, "content": rendered["sandbox.conf"]},
     ]
     specs += [
         {"path": site_path(site["name"]), "content": rendered["sites"][site["name"]]}
@@ -266,7 +271,7 @@ acme_pending = web.acme_pending
 
 def apply_data(model, specs, inspection, check_mode):
     """What the applying tasks need."""
-    return web.apply_data(
+    data = web.apply_data(
         packages(model),
         specs,
         webroot_spec(model),
@@ -276,3 +281,5 @@ def apply_data(model, specs, inspection, check_mode):
         check_mode,
         "nginx",
     )
+    data["sandbox"] = SANDBOX
+    return data

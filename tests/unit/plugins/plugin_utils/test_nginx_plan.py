@@ -69,6 +69,7 @@ class Context:
                 "nginx.conf": f"connections {extra['__nginx']['connections']}\n",
                 "http.conf": "http\n",
                 "default.conf": f"ports {extra['__nginx']['plain_ports']}\n",
+                "sandbox.conf": "[Service]\n",
                 "sites": {site["name"]: f"site {site['name']}\n" for site in model["sites"]},
                 "hooks": {name: f"hook {name}\n" for name in model["certificates"]},
             }
@@ -340,6 +341,7 @@ def test_files_of_the_configuration():
         "/etc/nginx/conf.d/groundwork.conf",
         "/etc/nginx/sites-enabled/_default.conf",
         "/etc/nginx/groundwork/ffdhe2048.pem",
+        "/etc/systemd/system/nginx.service.d/groundwork-sandbox.conf",
         "/etc/nginx/sites-enabled/shop.conf",
         "/etc/nginx/sites-enabled/admin.conf",
         "/etc/nginx/groundwork/htpasswd/admin",
@@ -474,6 +476,15 @@ def test_stale_hooks_are_removed_and_other_consumers_hooks_kept():
     assert sum(spec["path"].endswith("shop.d/nginx") for spec in specs) == 1
 
 
+def test_a_changed_sandbox_is_planned_and_named_for_the_restart():
+    path = "/etc/systemd/system/nginx.service.d/groundwork-sandbox.conf"
+    assert path in nginx.paths(MODEL)
+    result = role.plan(MODEL, drift(CONVERGED, files={path: {"state": "absent"}}), Context())
+    assert [str(change) for change in result.changes] == [f"file {path}: does not exist"]
+    assert {"path": path, "content": "[Service]\n"} in result.data["files"]
+    assert result.data["sandbox"] == path
+
+
 def test_acme_pending_is_passed_to_the_apply_step():
     inspection = drift(
         CONVERGED, probe={**CONVERGED["probe"], "acme_pending": ["shop"], "renew_service": True}
@@ -512,6 +523,7 @@ def test_the_request_asks_for_every_file_dir_package_and_unit():
         "/etc/nginx/conf.d/groundwork.conf",
         "/etc/nginx/sites-enabled/_default.conf",
         "/etc/nginx/groundwork/ffdhe2048.pem",
+        "/etc/systemd/system/nginx.service.d/groundwork-sandbox.conf",
         "/var/lib/groundwork/acme/.well-known/acme-challenge",
         "/etc/nginx/sites-enabled/shop.conf",
         "/etc/nginx/sites-enabled/admin.conf",
