@@ -55,6 +55,9 @@ HEALTH_FILE = f"{RESPONSES_DIR}/health"
 OWNED_DIRS = (MODS_DIR, CONF_DIR, SITES_DIR, OWN_DIR, HTPASSWD_DIR, RESPONSES_DIR)
 HEALTH_PATH = "/.groundwork-health"
 LOG_DIR = "/var/log/apache2"
+# The systemd drop-in that sandboxes apache2.service (templates/sandbox.conf.j2): a change
+# restarts Apache after a daemon-reload (tasks/config.yml).
+SANDBOX = "/etc/systemd/system/apache2.service.d/groundwork-sandbox.conf"
 
 COMPRESS_TYPES = (
     "text/html",
@@ -665,6 +668,7 @@ def paths(model):
         DHPARAM,
         CHECK,
         HEALTH_FILE,
+        SANDBOX,
         challenge_dir(model),
         *(site_path(site["name"]) for site in sites),
         *(htpasswd_path(site["name"]) for site in sites if site["basic_auth"]),
@@ -684,6 +688,7 @@ def file_specs(model, rendered, static, host, registered_hooks, links):
         # run by /usr/bin/python3 (the validate command and the hooks), not executed itself
         {"path": CHECK, "content": static["check"]},
         {"path": HEALTH_FILE, "content": "ok\n"},
+        {"path": SANDBOX, "content": rendered["sandbox.conf"]},
         *links,
     ]
     for site in model["sites"]:
@@ -745,5 +750,5 @@ def apply_data(model, specs, found, inspection, check_mode):
         check_mode,
         "apache2",
     )
-    data.update(activate=activation(found), check=CHECK)
+    data.update(activate=activation(found), check=CHECK, sandbox=SANDBOX)
     return data

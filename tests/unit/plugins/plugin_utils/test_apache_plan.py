@@ -116,6 +116,7 @@ class Context:
             {
                 "ports.conf": f"ports {values['plain_ports'] + values['tls_ports']}\n",
                 "groundwork.conf": f"workers {values['mpm']['max_request_workers']}\n",
+                "sandbox.conf": "[Service]\n",
                 "sites": {site["name"]: f"site {site['name']}\n" for site in model["sites"]},
                 "hooks": {name: f"hook {name}\n" for name in model["certificates"]},
             }
@@ -1321,6 +1322,7 @@ def test_files_of_the_configuration():
         "/etc/apache2/groundwork/ffdhe2048.pem",
         "/etc/apache2/groundwork/check",
         "/etc/apache2/groundwork/responses/health",
+        "/etc/systemd/system/apache2.service.d/groundwork-sandbox.conf",
         *(f"{MODS}/{name}.load" for name in loaded),
         "/etc/apache2/sites-enabled/shop.conf",
         "/etc/apache2/sites-enabled/admin.conf",
@@ -1599,6 +1601,7 @@ def test_the_request_asks_for_every_file_dir_package_and_unit():
         "/etc/apache2/groundwork/ffdhe2048.pem",
         "/etc/apache2/groundwork/check",
         "/etc/apache2/groundwork/responses/health",
+        "/etc/systemd/system/apache2.service.d/groundwork-sandbox.conf",
         "/var/lib/groundwork/acme/.well-known/acme-challenge",
         "/etc/apache2/sites-enabled/shop.conf",
         "/etc/apache2/sites-enabled/admin.conf",
