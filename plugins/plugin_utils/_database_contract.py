@@ -26,12 +26,17 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import posixpath
 import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils import _flows
-from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
+    CONTROL,
+    PACKAGE,
+    PACKAGE_WHAT,
+    Checker,
+    quote,
+)
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Change,
     file_changes,
@@ -41,13 +46,43 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
 )
 
 BACKUP_DIR = re.compile(r"/[A-Za-z0-9_./-]+")
-SCHEDULE = re.compile(r"[A-Za-z0-9*:,./ ~-]+")
+SCHEDULE = re.compile(r"[A-Za-z0-9*:,./ ~_+-]+")
 ANY = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 STATES = ("present", "absent")
+# Where a backup directory may be: the role makes it its server's own (owner, mode), so it
+# must be a directory of its own under a place meant for data, never a system directory.
+BACKUP_ROOTS = ("/var/backups", "/srv", "/mnt", "/media", "/backup", "/backups", "/data")
+# A certificate's name in groundwork.server.tls (plugin_utils/_tls_model.py's NAME).
+CERTIFICATE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+MAX_KEEP = 1000
+# systemd.time(7): the shorthands, and the parts of "[weekdays] [date] [time] [time zone]".
+CALENDAR_WORDS = (
+    "minutely",
+    "hourly",
+    "daily",
+    "monthly",
+    "weekly",
+    "yearly",
+    "annually",
+    "quarterly",
+    "semiannually",
+)
+WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?"
+WEEKDAYS = re.compile(rf"{WEEKDAY}(?:\.\.{WEEKDAY})?(?:,{WEEKDAY}(?:\.\.{WEEKDAY})?)*", re.IGNORECASE)
+_VALUE = r"(?:\*|[0-9]+(?:\.\.[0-9]+)?)(?:/[0-9]+)?"
+_LIST = rf"{_VALUE}(?:,{_VALUE})*"
+CALENDAR_DATE = re.compile(rf"(?:{_LIST}-)?{_LIST}(?:-|~){_LIST}")
+CALENDAR_TIME = re.compile(rf"{_LIST}:{_LIST}(?::(?:\*|[0-9]+(?:\.[0-9]+)?(?:\.\.[0-9]+)?)(?:/[0-9]+)?)?")
+TIME_ZONE = re.compile(r"UTC|[A-Z][A-Za-z_+-]*(?:/[A-Za-z_+-][A-Za-z0-9_+-]*){0,2}")
 
 
 def is_any(network):
     return network.prefixlen == 0
+
+
+def scoped(network):
+    """Whether ``network`` carries an IPv6 zone (``fe80::1%eth0``), which no access file takes."""
+    return getattr(network.network_address, "scope_id", None) is not None
 
 
 def client_networks(check, prefix, networks, allow_any):
@@ -60,6 +95,11 @@ def client_networks(check, prefix, networks, allow_any):
         return result
     for index, item in enumerate(networks):
         network, problem = _flows.parse_network(item)
+        if isinstance(item, str) and (item != item.strip() or "%" in item or CONTROL.search(item)):
+            network, problem = (
+                None,
+                "is not an IP address or network (without a zone, spaces or control characters)",
+            )
         if network is None:
             check.add(f"{var}[{index}]", None, item, problem)
         elif is_any(network) and not allow_any:
@@ -104,6 +144,9 @@ def flow_networks(check, prefix, engine, flows, port, allow_any, host, groups, h
                 check.line(where, f"allows port {port} from any address; {refusal}")
             continue
         for network in rule["networks"]:
+            if scoped(network):
+                check.line(where, f"{network}: an address with a zone (%...) cannot be a client network")
+                continue
             if is_any(network) and not allow_any:
                 check.line(where, f"allows port {port} from {network}; {refusal}")
                 continue
@@ -142,8 +185,8 @@ def password(check, where, value, require_vaulted, prefix):
     vaulted when ``<prefix>_require_vaulted_passwords`` says so."""
     if value is None:
         return
-    if not isinstance(value, str) or not str(value) or any(c in str(value) for c in "\r\n\x00"):
-        check.line(where, "password must be a non-empty string on one line")
+    if not isinstance(value, str) or not str(value) or CONTROL.search(str(value)):
+        check.line(where, "password must be a non-empty string on one line, without control characters")
     elif require_vaulted and not is_vaulted(value):
         check.line(
             where,
@@ -227,36 +270,149 @@ def integer_at_least(value, low):
         return False
 
 
+def whole(value, low, high):
+    """``value`` as a whole number from ``low`` to ``high``, or None: an int, or a string of
+    ASCII digits as the number is written (no sign, no leading zero, no other script's
+    digits: the role writes the value as given, and a leading 0 means octal to some parsers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()) or str(int(value)) != value:
+            return None
+        value = int(value)
+    if not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def is_calendar(text):
+    """Whether ``text`` has the shape of a systemd calendar expression (systemd.time(7))."""
+    if not isinstance(text, str) or CONTROL.search(text):
+        return False
+    words = text.split(" ")
+    if len(words) == 1 and words[0].lower() in CALENDAR_WORDS:
+        return True
+    if "" in words:
+        return False
+    consumed = 0
+    for part in (WEEKDAYS, CALENDAR_DATE, CALENDAR_TIME):
+        if words and part.fullmatch(words[0]):
+            words = words[1:]
+            consumed += 1
+    if consumed and len(words) == 1 and TIME_ZONE.fullmatch(words[0]):
+        words = []
+    return consumed > 0 and not words
+
+
+def backup_dir_problem(directory):
+    """Why ``directory`` cannot be a backup directory, or None."""
+    checked = Checker().path("", "", directory, optional=False)
+    if checked is None or not BACKUP_DIR.fullmatch(directory):
+        return "an absolute path of letters, digits, '_', '.', '-' and '/' (normalised, without '..')"
+    if not any(directory.startswith(root + "/") for root in BACKUP_ROOTS):
+        roots = ", ".join(BACKUP_ROOTS)
+        return f"an absolute path under one of {roots} (a directory the role may make its server's own)"
+    return None
+
+
+def declared_databases(values, prefix):
+    items = values.get(f"{prefix}_databases") or []
+    return {
+        item.get("name")
+        for item in items
+        if isinstance(item, dict)
+        and item.get("state", "present") == "present"
+        and isinstance(item.get("name"), str)
+    }
+
+
 def backup_problems(prefix, values, database_name):
-    """Problems of ``<prefix>_backup_dir``, ``_keep``, ``_schedule`` and ``_databases``;
-    ``database_name`` is the engine's pattern of a database name."""
+    """Problems of ``<prefix>_backup_enabled``, ``_dir``, ``_keep``, ``_schedule`` and
+    ``_databases``; ``database_name`` is the engine's pattern of a database name. Each
+    database to back up must be declared present in ``<prefix>_databases``."""
     problems = []
 
-    def refuse(key, allowed):
-        name = f"{prefix}_backup_{key}"
-        problems.append(f"{name}: {json.dumps(values[name], default=str)} is not {allowed}.")
+    def refuse(key, allowed, value=None, name=None):
+        name = name or f"{prefix}_backup_{key}"
+        value = values[f"{prefix}_backup_{key}"] if value is None else value
+        problems.append(f"{name}: {json.dumps(value, default=str)} is not {allowed}.")
 
-    directory = values[f"{prefix}_backup_dir"]
-    if (
-        not isinstance(directory, str)
-        or not BACKUP_DIR.fullmatch(directory)
-        or ".." in directory.split("/")
-        or posixpath.normpath(directory) == "/"
+    if not isinstance(values.get(f"{prefix}_backup_enabled", True), bool):
+        refuse("enabled", "true or false")
+    problem = backup_dir_problem(values[f"{prefix}_backup_dir"])
+    if problem:
+        refuse("dir", problem)
+    if whole(values[f"{prefix}_backup_keep"], 1, MAX_KEEP) is None:
+        refuse("keep", f"a number of at least 1 (a whole number from 1 to {MAX_KEEP})")
+    if not is_calendar(values[f"{prefix}_backup_schedule"]) or not SCHEDULE.fullmatch(
+        values[f"{prefix}_backup_schedule"]
     ):
         refuse(
-            "dir", "an absolute path of letters, digits, '_', '.', '-' and '/', without '..', other than '/'"
+            "schedule", "a systemd calendar expression (like '*-*-* 02:30:00', 'Mon..Fri 03:00' or 'daily')"
         )
-    if not integer_at_least(values[f"{prefix}_backup_keep"], 1):
-        refuse("keep", "a number of at least 1")
-    schedule = values[f"{prefix}_backup_schedule"]
-    if not isinstance(schedule, str) or not SCHEDULE.fullmatch(schedule):
-        refuse("schedule", "a systemd calendar expression (like '*-*-* 02:30:00')")
     names = values[f"{prefix}_backup_databases"]
     if not isinstance(names, list) or not all(
         isinstance(n, str) and database_name.fullmatch(n) for n in names
     ):
         refuse("databases", "a list of database names")
+    else:
+        declared = declared_databases(values, prefix)
+        for index, name in enumerate(names):
+            if name not in declared:
+                refuse(
+                    "databases",
+                    f"a database declared present in {prefix}_databases",
+                    name,
+                    f"{prefix}_backup_databases[{index}]",
+                )
     return problems
+
+
+def port(check, var, value, default):
+    """``<prefix>_port``: 1 to 65535, as an int or plain ASCII digits (the files carry it as given)."""
+    number = whole(value, 1, 65535)
+    if number is None:
+        check.add(
+            var,
+            "port",
+            value,
+            "is out of range (expected a whole number from 1 to 65535, without leading zeros)",
+        )
+        return default
+    return number
+
+
+def booleans(check, values, names):
+    """Each of ``names`` in ``values`` a real boolean (a string "no" would count as true)."""
+    for name in names:
+        if name in values and not isinstance(values[name], bool):
+            check.add(name, None, values[name], "must be true or false")
+
+
+def certificate(check, var, name, tls_certificates):
+    """``<prefix>_certificate``: empty, or the name of a certificate of ``tls_certificates``
+    (groundwork.server.tls on this host)."""
+    if name == "":
+        return
+    if not isinstance(name, str) or not CERTIFICATE.fullmatch(name):
+        check.add(var, None, name, "is not a certificate name (a-z, 0-9, '_', '.' and '-') or empty")
+        return
+    items = tls_certificates if isinstance(tls_certificates, list) else []
+    known = sorted(
+        {item.get("name") for item in items if isinstance(item, dict) and isinstance(item.get("name"), str)}
+    )
+    if name not in known:
+        listed = ", ".join(quote(n) for n in known) or "none"
+        check.add(var, None, name, f"is not a certificate of tls_certificates on this host (known: {listed})")
+
+
+def packages(check, var, names):
+    """``<prefix>_packages``: a list of Debian package names."""
+    if not isinstance(names, list):
+        check.add(var, None, names, "must be a list of package names")
+        return
+    for index, name in enumerate(names):
+        check.pattern(f"{var}[{index}]", None, name, PACKAGE, PACKAGE_WHAT, optional=False)
 
 
 def validated(model, context):

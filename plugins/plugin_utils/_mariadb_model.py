@@ -83,6 +83,9 @@ OWNED_SETTINGS = (
     "local_infile",
     "user",
 )
+# The prefixes the server's option parser takes before any option name (my_getopt):
+# loose_bind_address is bind_address, disable_skip_networking turns skip_networking off.
+OPTION_PREFIXES = ("loose", "skip", "enable", "disable", "maximum")
 
 
 def host_spec(network):
@@ -182,6 +185,16 @@ def setting_value(value):
     return str(value)
 
 
+def owned(name):
+    """Whether the option ``name`` sets a variable the role owns: by its name, by a prefix of
+    the option parser (loose_, skip_, ...), or as an abbreviation the parser would expand."""
+    names = {name}
+    for prefix in OPTION_PREFIXES:
+        if name.startswith(prefix + "_"):
+            names.add(name[len(prefix) + 1 :])
+    return any(owned_name == n or owned_name.startswith(n) for owned_name in OWNED_SETTINGS for n in names)
+
+
 def _settings(check, settings):
     if not isinstance(settings, dict):
         check.line("mariadb_settings", "must be a mapping of variable name to value")
@@ -192,7 +205,7 @@ def _settings(check, settings):
         if not isinstance(name, str) or not SETTING.fullmatch(name):
             check.add("mariadb_settings", "name", name, "is not a variable name (lower-case, digits, '_')")
             continue
-        if name in OWNED_SETTINGS:
+        if owned(name):
             check.line(where, "is set by the role itself (use its own variable)")
             continue
         plain = isinstance(value, (str, int, float, bool))
@@ -252,7 +265,7 @@ def mariadb_model(
     present_dbs = {db["name"] for db in database_list if db["state"] == "present"}
     grant_list = _grants(check, grants if grants is not None else [], present_users, present_dbs)
     setting_map = _settings(check, settings if settings is not None else {})
-    port = check.integer("mariadb_port", "port", port, 1, 65535) or 3306
+    port = contract.port(check, "mariadb_port", port, 3306)
     extra = contract.client_networks(check, "mariadb", networks if networks is not None else [], allow_any)
     found, needs = contract.flow_networks(
         check,

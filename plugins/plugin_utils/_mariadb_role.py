@@ -27,6 +27,7 @@ from ansible_collections.groundwork.server.plugins.module_utils import _contract
 from ansible_collections.groundwork.server.plugins.plugin_utils import _database_contract as contract
 from ansible_collections.groundwork.server.plugins.plugin_utils import _mariadb_settings as variables
 from ansible_collections.groundwork.server.plugins.plugin_utils._mariadb_model import NAME, mariadb_model
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Change,
     Plan,
@@ -78,6 +79,7 @@ INPUTS = (
     "mariadb_backup_databases",
     "mariadb_packages",
 )
+MAX_CACHE_VALID_TIME = 10**7
 
 
 # --- Pure functions -----------------------------------------------------------------------
@@ -99,17 +101,19 @@ def share_of_memory(value):
     return share if 0.05 <= share <= 0.9 else None
 
 
-def settings_problems(values):
-    """The backup settings (the database contract's) and the tuning inputs."""
+def settings_problems(values, tls_certificates=None):
+    """The backup settings (the database contract's), the tuning inputs, and what the
+    argument spec cannot express: real booleans, the storage, the certificate among the
+    host's tls_certificates, the extra packages' names."""
     problems = contract.backup_problems("mariadb", values, NAME)
     maximum = values["mariadb_max_connections"]
-    if str(maximum) != "0" and not (contract.integer_at_least(maximum, 10) and int(maximum) <= 100000):
+    if str(maximum) != "0" and contract.whole(maximum, 10, 100000) is None:
         problems.append(
             f"mariadb_max_connections: {json.dumps(maximum, default=str)} is not 0 (from the"
             " application tier) or a number from 10 to 100000."
         )
     per_client = values["mariadb_connections_per_client"]
-    if not (contract.integer_at_least(per_client, 1) and int(per_client) <= 10000):
+    if contract.whole(per_client, 1, 10000) is None:
         problems.append(
             f"mariadb_connections_per_client: {json.dumps(per_client, default=str)}"
             " is not a number from 1 to 10000."
@@ -120,10 +124,27 @@ def settings_problems(values):
             f"mariadb_buffer_pool_share: {json.dumps(share, default=str)} is not a share of the memory"
             " from 0.05 to 0.9."
         )
-    return problems
+    check = Checker()
+    contract.booleans(check, values, ("mariadb_require_vaulted_passwords", "mariadb_allow_any_source"))
+    check.one_of(
+        "mariadb_storage", None, values["mariadb_storage"], tuple(variables.IO_CAPACITY), optional=False
+    )
+    if tls_certificates is None:
+        tls_certificates = values.get("tls_certificates")
+    contract.certificate(check, "mariadb_certificate", values["mariadb_certificate"], tls_certificates)
+    contract.packages(check, "mariadb_packages", values["mariadb_packages"])
+    cache_time = values.get("mariadb_apt_cache_valid_time", 3600)
+    if contract.whole(cache_time, 0, MAX_CACHE_VALID_TIME) is None:
+        check.add(
+            "mariadb_apt_cache_valid_time",
+            None,
+            cache_time,
+            f"is out of range (expected a whole number of seconds from 0 to {MAX_CACHE_VALID_TIME})",
+        )
+    return problems + check.errors
 
 
-def resolve(values, host, groups, hostvars, sources):
+def resolve(values, host, groups, hostvars, sources, tls_certificates=None):
     """The model, in the database contract's two passes. Returns (model, problems)."""
     arguments = {
         "databases": values["mariadb_databases"],
@@ -143,7 +164,7 @@ def resolve(values, host, groups, hostvars, sources):
     def build(reports, outside):
         return mariadb_model(values["mariadb_users"], reports=reports, outside=outside, **arguments)
 
-    return contract.resolve(build, hostvars, sources, settings_problems(values))
+    return contract.resolve(build, hostvars, sources, settings_problems(values, tls_certificates))
 
 
 def max_connections(values, access):
@@ -270,9 +291,12 @@ def host_changes(values, inspection, support, config, live):
 
 def validate(inputs, context):
     values = {name: inputs[name] for name in INPUTS}
+    values["mariadb_apt_cache_valid_time"] = inputs.get("mariadb_apt_cache_valid_time", 3600)
     values["firewall_flows"] = inputs.get("firewall_flows") or []
     sources = inputs.get("__mariadb_sources")
-    model, problems = resolve(values, context.host, context.groups, context.hostvars, sources)
+    model, problems = resolve(
+        values, context.host, context.groups, context.hostvars, sources, inputs.get("tls_certificates")
+    )
     if problems:
         return None, problems
     return {"values": values, "model": model}, []
@@ -350,6 +374,9 @@ def plan(model, inspection, context):
             "packages": wanted,
             # a check-mode run on a host without MariaDB: nothing to read or compare yet
             "fresh_check": context.check_mode and "mariadb-server" in missing,
+            # the server did not answer: plan again once the packages are installed, which
+            # checks mariadb_settings against its catalogue before any file is written
+            "recheck": catalogue is None,
             "support_files": support,
             "config_files": config,
             "users": access["users"],

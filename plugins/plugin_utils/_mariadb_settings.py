@@ -20,6 +20,7 @@ Import inside the collection as
 
 from __future__ import annotations
 
+import math
 import re
 
 MIB = 1048576
@@ -84,6 +85,8 @@ def _double_problem(value, entry):
         number = float(value)
     except ValueError:
         return "is not a number"
+    if not math.isfinite(number):
+        return "is not a finite number"
     low, high = entry.get("min"), entry.get("max")
     if (low is not None and number < float(low)) or (high is not None and number > float(high)):
         return f"is out of the server's range ({low} to {high})"

@@ -22,10 +22,15 @@ Import inside the collection as
 
 from __future__ import annotations
 
+import math
 import re
 
 from ansible_collections.groundwork.server.plugins.plugin_utils import _database_contract as contract
-from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker, named_items
+from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
+    CONTROL,
+    Checker,
+    named_items,
+)
 
 NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 NAME_TEXT = "a lower-case letter or '_', then up to 62 lower-case letters, digits or '_'"
@@ -33,6 +38,25 @@ EXTENSION = re.compile(r"[a-z_][a-z0-9_-]{0,62}")
 ENCODING = re.compile(r"[A-Za-z0-9_-]{1,32}")
 LOCALE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 SETTING = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?")
+# The server encodings of PostgreSQL (a database's encoding must be one; the client-only ones,
+# like SJIS or BIG5, are not). The server compares them ignoring case and punctuation.
+SERVER_ENCODINGS = (
+    "SQL_ASCII",
+    "UTF8",
+    "EUC_JP",
+    "EUC_CN",
+    "EUC_KR",
+    "EUC_JIS_2004",
+    "EUC_TW",
+    "MULE_INTERNAL",
+    *(f"LATIN{n}" for n in range(1, 11)),
+    *(f"ISO_8859_{n}" for n in range(5, 9)),
+    "KOI8R",
+    "KOI8U",
+    "WIN866",
+    "WIN874",
+    *(f"WIN{n}" for n in range(1250, 1259)),
+)
 RESERVED = ("postgres", "public", "none", "all", "current_user", "session_user", "current_role")
 PRIVILEGES = {
     "database": ("CONNECT", "CREATE", "TEMPORARY", "ALL"),
@@ -106,7 +130,9 @@ def _databases(check, databases, roles):
             check.add(where, "name", name, "is a database of the cluster itself")
         state = contract.state(check, where, item)
         owner = item.get("owner", "postgres")
-        if owner != "postgres" and owner not in roles and state == "present":
+        if owner != "postgres" and not (isinstance(owner, str) and NAME.fullmatch(owner)):
+            check.add(where, "owner", owner, f"is not a role name (expected {NAME_TEXT})")
+        elif owner != "postgres" and owner not in roles and state == "present":
             check.add(where, "owner", owner, "is not a role declared present in postgresql_roles")
         extensions = item.get("extensions", [])
         if not isinstance(extensions, list):
@@ -116,13 +142,20 @@ def _databases(check, databases, roles):
             check.pattern(
                 where, f"extensions[{index}]", extension, EXTENSION, "an extension name", optional=False
             )
+        encoding = check.pattern(where, "encoding", item.get("encoding", "UTF8"), ENCODING, "like UTF8")
+        if encoding is not None and _encoding_key(encoding) not in map(_encoding_key, SERVER_ENCODINGS):
+            check.add(
+                where,
+                "encoding",
+                encoding,
+                f"is not a server encoding (expected one of {', '.join(SERVER_ENCODINGS)})",
+            )
+            encoding = None
         result.append(
             {
                 "name": name,
                 "owner": owner,
-                "encoding": check.pattern(
-                    where, "encoding", item.get("encoding", "UTF8"), ENCODING, "like UTF8"
-                ),
+                "encoding": encoding,
                 "locale": check.pattern(
                     where, "locale", item.get("locale", "C.UTF-8"), LOCALE, "like C.UTF-8"
                 ),
@@ -131,6 +164,10 @@ def _databases(check, databases, roles):
             }
         )
     return result
+
+
+def _encoding_key(name):
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _grants(check, grants, roles, databases):
@@ -170,17 +207,34 @@ def _grants(check, grants, roles, databases):
 
 
 def _settings(check, settings):
+    """The names and values of ``postgresql_settings`` as a file can carry them; the installed
+    server's catalogue checks them again in the plan (_postgresql_settings.py)."""
     if not isinstance(settings, dict):
         check.line("postgresql_settings", "must be a mapping of setting name to value")
         return
     for name, value in settings.items():
         where = f"postgresql_settings.{name}"
         if not isinstance(name, str) or not SETTING.fullmatch(name):
-            check.add("postgresql_settings", "name", name, "is not a setting name")
-        elif name in OWNED_SETTINGS:
+            check.add(
+                "postgresql_settings",
+                "name",
+                name,
+                "is not a setting name (lower-case letters, digits and '_', or extension.name)",
+            )
+            continue
+        if name in OWNED_SETTINGS or name.startswith("ssl"):
             check.line(where, "is set by the role itself (use its own variable)")
-        if not isinstance(value, (str, int, float, bool)) or re.search(r"[\r\n\x00]", str(value)):
-            check.add(where, None, value, "must be a number, a string on one line or a boolean")
+            continue
+        plain = isinstance(value, (str, int, float, bool)) and not (
+            isinstance(value, float) and not math.isfinite(value)
+        )
+        if not plain or CONTROL.search(str(value)):
+            check.add(
+                where,
+                None,
+                value,
+                "must be a number, a boolean or a string on one line (without control characters)",
+            )
 
 
 def _hba(databases, grants, roles, networks):
@@ -232,7 +286,7 @@ def postgresql_model(
     present_dbs = {db["name"] for db in database_list if db["state"] == "present"}
     grant_list = _grants(check, grants if grants is not None else [], present_roles, present_dbs)
     _settings(check, settings if settings is not None else {})
-    port = check.integer("postgresql_port", "port", port, 1, 65535) or 5432
+    port = contract.port(check, "postgresql_port", port, 5432)
     extra = contract.client_networks(check, "postgresql", networks if networks is not None else [], allow_any)
     found, needs = contract.flow_networks(
         check,

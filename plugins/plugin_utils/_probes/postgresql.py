@@ -9,15 +9,30 @@ returns the memory (MiB) and the cgroup's limit, the CPUs,
 whether the packaged postgresql.conf of the release's version reads conf.d, the groups of
 the postgres user, the renewal hooks the role registered, and the state of the server's and
 the backup timer's units ("enabled" when ``systemctl is-enabled`` succeeds: enabled, static,
-generated, ...; "active" when ``systemctl is-active`` does). Standard library only; reads only.
+generated, ...; "active" when ``systemctl is-active`` does), and the installed server's
+catalogue of the settings named in args "settings" (``catalogue``, see below). Standard
+library only; reads only.
+
+The catalogue is {"source", "settings": {name: {"type", "unit", "min", "max", "enum",
+"context"}}}: from pg_settings of the running server when one answers on its socket (the
+port read from the socket's name), else from ``postgres --describe-config`` of the installed
+binaries, which knows names, types, contexts and ranges but neither units ("unit" is "?")
+nor the choices of an enum ("enum" is None). None when PostgreSQL is not installed.
 """
 
 from __future__ import annotations
 
 import glob
 import grp
+import json
 import os
 import re
+
+RUNUSER = "/usr/sbin/runuser"
+PSQL = "/usr/bin/psql"
+SOCKET_DIR = "/var/run/postgresql"
+NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?")
+TYPES = {"BOOLEAN": "bool", "INTEGER": "integer", "REAL": "real", "STRING": "string", "ENUM": "enum"}
 
 
 def include_dir(core, conf_dir):
@@ -38,6 +53,70 @@ def unit_state(core, unit):
     return state
 
 
+def _running_ports():
+    """The ports of the servers that run now, from their sockets' names (.s.PGSQL.<port>)."""
+    names = glob.glob(os.path.join(SOCKET_DIR, ".s.PGSQL.*"))
+    return sorted({int(p.rsplit(".", 1)[1]) for p in names if p.rsplit(".", 1)[1].isdigit()})
+
+
+def _from_pg_settings(core, port, names):
+    listed = ", ".join(f"'{name}'" for name in names) or "''"
+    # The names matched NAME: nothing in them can end the quoted word.
+    columns = (
+        "coalesce(json_object_agg(name, json_build_object('type', vartype, 'unit', unit,"
+        " 'min', min_val, 'max', max_val, 'enum', enumvals, 'context', context)), '{}')"
+    )
+    query = f"SELECT {columns} FROM pg_settings WHERE name IN ({listed})"  # noqa: S608
+    argv = [RUNUSER, "-u", "postgres", "--", PSQL, "-X", "-q", "-A", "-t", "-h", SOCKET_DIR,
+            "-p", str(port), "-d", "postgres", "-c", query]  # fmt: skip
+    done = core.run(argv)
+    if done is None or done.returncode != 0:
+        return None
+    try:
+        found = json.loads(done.stdout.strip() or "{}")
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _from_describe_config(core, version, names):
+    binary = f"/usr/lib/postgresql/{version}/bin/postgres"
+    if not os.path.exists(binary):
+        return None
+    done = core.run([RUNUSER, "-u", "postgres", "--", binary, "--describe-config"])
+    if done is None or done.returncode != 0:
+        return None
+    found = {}
+    for line in done.stdout.splitlines():
+        fields = line.split("\t")
+        if len(fields) < 7 or fields[0] not in names:
+            continue
+        found[fields[0]] = {
+            "type": TYPES.get(fields[3], "string"),
+            "unit": "?",
+            "min": fields[5] or None,
+            "max": fields[6] or None,
+            "enum": None,
+            "context": fields[1],
+        }
+    return found
+
+
+def catalogue(core, version, port, names):
+    """The installed server's entries of ``names`` (see the module's text), or None."""
+    names = sorted({name for name in names if isinstance(name, str) and NAME.fullmatch(name)})
+    if version is None:
+        return None
+    ports = _running_ports()
+    if os.path.exists(PSQL) and ports:
+        for candidate in sorted(ports, key=lambda p: p != port):
+            found = _from_pg_settings(core, candidate, names)
+            if found is not None:
+                return {"source": "pg_settings", "settings": found}
+    found = _from_describe_config(core, version, set(names))
+    return None if found is None else {"source": "describe-config", "settings": found}
+
+
 def inspect(args, core):
     version = (args.get("versions") or {}).get(core.os_release()["version_id"])
     memory_kb = core.memory_kb()
@@ -51,4 +130,5 @@ def inspect(args, core):
         "hooks": sorted(glob.glob(os.path.join(args["hook_dir"], "*.d", args.get("consumer", "postgresql")))),
         "service": unit_state(core, args["service"].format(version)) if version else {},
         "units": {unit: unit_state(core, unit) for unit in args.get("units") or []},
+        "catalogue": catalogue(core, version, args.get("port"), args.get("settings") or []),
     }

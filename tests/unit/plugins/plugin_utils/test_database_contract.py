@@ -101,6 +101,7 @@ BACKUPS = {
     "mariadb_backup_keep": 7,
     "mariadb_backup_schedule": "*-*-* 02:30:00",
     "mariadb_backup_databases": [],
+    "mariadb_databases": [{"name": "shop"}, {"name": "crm"}, {"name": "old", "state": "absent"}],
 }
 NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
@@ -114,7 +115,18 @@ NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
         ({"mariadb_backup_dir": "/var/../etc"}, 'mariadb_backup_dir: "/var/../etc" is not'),
         ({"mariadb_backup_dir": "/"}, 'mariadb_backup_dir: "/" is not'),
         ({"mariadb_backup_dir": "/var/backups/x;rm"}, "mariadb_backup_dir"),
-        ({"mariadb_backup_keep": 0}, "mariadb_backup_keep: 0 is not a number of at least 1."),
+        ({"mariadb_backup_keep": 0}, "mariadb_backup_keep: 0 is not a number of at least 1 (a whole"),
+        ({"mariadb_backup_keep": 2.5}, "mariadb_backup_keep: 2.5 is not a number of at least 1"),
+        ({"mariadb_backup_keep": "07"}, 'mariadb_backup_keep: "07" is not'),
+        ({"mariadb_backup_dir": "/etc"}, 'mariadb_backup_dir: "/etc" is not an absolute path under one of'),
+        ({"mariadb_backup_dir": "/var/backups/x/"}, 'mariadb_backup_dir: "/var/backups/x/" is not'),
+        ({"mariadb_backup_schedule": "sometimes"}, 'mariadb_backup_schedule: "sometimes" is not'),
+        ({"mariadb_backup_schedule": "Mon..Fri 03:00 Europe/Berlin"}, None),
+        (
+            {"mariadb_backup_databases": ["old"]},
+            'mariadb_backup_databases[0]: "old" is not a database declared',
+        ),
+        ({"mariadb_backup_enabled": "no"}, 'mariadb_backup_enabled: "no" is not true or false'),
         ({"mariadb_backup_keep": True}, "mariadb_backup_keep: true is not"),
         ({"mariadb_backup_schedule": "daily\nExecStart=/bin/sh"}, "mariadb_backup_schedule"),
         ({"mariadb_backup_databases": ["shop; DROP"]}, "mariadb_backup_databases"),

@@ -47,6 +47,8 @@ INPUT = {
     "mariadb_users": [{"name": "shop", "password": "secret"}],
     "mariadb_databases": [{"name": "shop"}],
     "mariadb_grants": [{"user": "shop", "database": "shop", "privileges": ["ALL"]}],
+    # groundwork.server.tls's certificates on this host: mariadb_certificate names one
+    "tls_certificates": [{"name": "db"}, {"name": "db2"}],
 }
 REPORT = "route4=src 10.0.9.9\nroute6=\n"
 SERVICE = role.SERVICE
@@ -244,14 +246,17 @@ SETTING_CASES = {
         {"mariadb_backup_dir": "/var/my backups"},
         'mariadb_backup_dir: "/var/my backups" is not an absolute path',
     ),
-    "no backup kept": ({"mariadb_backup_keep": 0}, "mariadb_backup_keep: 0 is not a number of at least 1."),
+    "no backup kept": (
+        {"mariadb_backup_keep": 0},
+        "mariadb_backup_keep: 0 is not a number of at least 1 (a whole number from 1 to 1000).",
+    ),
     "keep a word": (
         {"mariadb_backup_keep": "all"},
-        'mariadb_backup_keep: "all" is not a number of at least 1.',
+        'mariadb_backup_keep: "all" is not a number of at least 1 (a whole number from 1 to 1000).',
     ),
     "a schedule with a quote": (
         {"mariadb_backup_schedule": "daily'"},
-        "mariadb_backup_schedule: \"daily'\" is not a systemd calendar expression (like '*-*-* 02:30:00').",
+        "mariadb_backup_schedule: \"daily'\" is not a systemd calendar expression (like '*-*-* 02:30:00',",
     ),
     "a schedule with a line break": (
         {"mariadb_backup_schedule": "daily\nExecStart=/bin/sh"},
@@ -262,7 +267,11 @@ SETTING_CASES = {
         {"mariadb_backup_databases": ["Shop"]},
         'mariadb_backup_databases: ["Shop"] is not a list of database names.',
     ),
-    "databases to back up": ({"mariadb_backup_databases": ["shop", "stats"]}, None),
+    "databases to back up": ({"mariadb_backup_databases": ["shop"]}, None),
+    "a database to back up that is not declared": (
+        {"mariadb_backup_databases": ["shop", "stats"]},
+        'mariadb_backup_databases[1]: "stats" is not a database declared present in mariadb_databases.',
+    ),
 }
 
 

@@ -26,6 +26,8 @@ INPUT = {
     "postgresql_certificate": "db",
     "postgresql_roles": [{"name": "shop", "password": "secret"}],
     "postgresql_databases": [{"name": "shop", "owner": "shop"}],
+    # groundwork.server.tls's certificates on this host: postgresql_certificate names one
+    "tls_certificates": [{"name": "db"}, {"name": "db2"}],
 }
 REPORT = "route4=src 10.0.9.9\nroute6=\n"
 TIMER = role.BACKUP_TIMER
