@@ -586,9 +586,10 @@ def _tls(check, where, item, certificates, defaults):
     certificate = item.get("certificate")
     if certificate is None:
         check.errors.append(f"{where}: tls.certificate is required")
-    elif certificate not in certificates:
-        known = ", ".join(quote(n) for n in sorted(certificates)) or "none"
+    elif not isinstance(certificate, str) or certificate not in certificates:
+        known = ", ".join(quote(n) for n in sorted(c for c in certificates if isinstance(c, str))) or "none"
         check.add(where, "tls.certificate", certificate, f"is not a known certificate (known: {known})")
+        certificate = None
     hsts = check.boolean(where, "tls.hsts", item.get("hsts"), True)
     max_age = check.integer(
         where, "tls.hsts_max_age", item.get("hsts_max_age", defaults["hsts_max_age"]), 0, 10**9
