@@ -73,7 +73,7 @@ _VALUE = r"(?:\*|[0-9]+(?:\.\.[0-9]+)?)(?:/[0-9]+)?"
 _LIST = rf"{_VALUE}(?:,{_VALUE})*"
 CALENDAR_DATE = re.compile(rf"(?:{_LIST}-)?{_LIST}(?:-|~){_LIST}")
 CALENDAR_TIME = re.compile(rf"{_LIST}:{_LIST}(?::(?:\*|[0-9]+(?:\.[0-9]+)?(?:\.\.[0-9]+)?)(?:/[0-9]+)?)?")
-TIME_ZONE = re.compile(r"UTC|[A-Z][A-Za-z_+-]*(?:/[A-Za-z_+-][A-Za-z0-9_+-]*){0,2}")
+TIME_ZONE = re.compile(r"UTC|[A-Z][A-Za-z_+-]*(?:/[A-Za-z_+-][A-Za-z0-9_+-]*){1,2}")
 
 
 def is_any(network):
@@ -211,14 +211,14 @@ def grant_items(check, prefix, grants, grantee, grantees, databases, keys):
             continue
         where += f" ({item.get(grantee)} on {item.get('database')})"
         unknown_keys(check, where, item, keys)
-        if item.get(grantee) not in grantees:
+        if not isinstance(item.get(grantee), str) or item.get(grantee) not in grantees:
             check.add(
                 where,
                 grantee,
                 item.get(grantee),
                 f"is not a {grantee} declared present in {prefix}_{grantee}s",
             )
-        if item.get("database") not in databases:
+        if not isinstance(item.get("database"), str) or item.get("database") not in databases:
             known = ", ".join(repr(name) for name in sorted(databases)) or "none"
             check.add(
                 where,

@@ -261,8 +261,10 @@ def mariadb_model(
     check = Checker()
     user_list = _users(check, users, require_vaulted)
     database_list = _databases(check, databases if databases is not None else [])
-    present_users = {u["name"] for u in user_list if u["state"] == "present"}
-    present_dbs = {db["name"] for db in database_list if db["state"] == "present"}
+    present_users = {u["name"] for u in user_list if u["state"] == "present" and isinstance(u["name"], str)}
+    present_dbs = {
+        db["name"] for db in database_list if db["state"] == "present" and isinstance(db["name"], str)
+    }
     grant_list = _grants(check, grants if grants is not None else [], present_users, present_dbs)
     setting_map = _settings(check, settings if settings is not None else {})
     port = contract.port(check, "mariadb_port", port, 3306)

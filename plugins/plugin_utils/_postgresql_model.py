@@ -108,10 +108,12 @@ def _roles(check, roles, require_vaulted):
                 "_where": where,
             }
         )
-    present = {role["name"] for role in result if role["state"] == "present"}
+    present = {
+        role["name"] for role in result if role["state"] == "present" and isinstance(role["name"], str)
+    }
     for role in result:
         for index, group in enumerate(role["member_of"]):
-            if group not in present or group == role["name"]:
+            if not isinstance(group, str) or group not in present or group == role["name"]:
                 check.add(
                     role["_where"],
                     f"member_of[{index}]",
@@ -283,7 +285,9 @@ def postgresql_model(
     check = Checker()
     role_list, present_roles = _roles(check, roles, require_vaulted)
     database_list = _databases(check, databases if databases is not None else [], present_roles)
-    present_dbs = {db["name"] for db in database_list if db["state"] == "present"}
+    present_dbs = {
+        db["name"] for db in database_list if db["state"] == "present" and isinstance(db["name"], str)
+    }
     grant_list = _grants(check, grants if grants is not None else [], present_roles, present_dbs)
     _settings(check, settings if settings is not None else {})
     port = contract.port(check, "postgresql_port", port, 5432)
@@ -310,6 +314,7 @@ def postgresql_model(
         "databases": database_list,
         "grants": grant_list,
         "networks": sorted({str(n) for n in client_networks}),
-        "hba": _hba(database_list, grant_list, role_list, client_networks),
+        # (only from valid input: a model with errors is never used)
+        "hba": [] if check.errors else _hba(database_list, grant_list, role_list, client_networks),
         "listen_addresses": "*" if client_networks else "localhost",
     }
