@@ -39,6 +39,8 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._web_server impo
 
 ROLE = "mariadb"
 SERVICE = "mariadb.service"
+# The drop-in that sandboxes the unit (templates/sandbox.j2; a change restarts the server).
+SANDBOX = f"/etc/systemd/system/{SERVICE}.d/groundwork-sandbox.conf"
 SOCKET = "/run/mysqld/mysqld.sock"
 CONFIG = "/etc/mysql/mariadb.conf.d/90-groundwork.cnf"
 CHECK = "/usr/local/sbin/groundwork-mariadb-check"
@@ -221,7 +223,7 @@ def hook(values):
 
 def observed_paths(values):
     units = [f"{UNIT_DIR}/{BACKUP_UNIT}.service", f"{UNIT_DIR}/{BACKUP_TIMER}"]
-    paths = [CONFIG, CHECK, BACKUP_SCRIPT, RESTORE_SCRIPT, *units]
+    paths = [CONFIG, CHECK, BACKUP_SCRIPT, RESTORE_SCRIPT, SANDBOX, *units]
     if hook(values):
         paths.append(hook(values))
     paths.append(values["mariadb_backup_dir"])
@@ -235,6 +237,7 @@ def file_sets(values, rendered, programs, hooks):
         {"path": CHECK, "mode": "0644", "content": programs["check.py"]},
         {"path": BACKUP_SCRIPT, "mode": "0755", "content": programs["backup.sh"]},
         {"path": RESTORE_SCRIPT, "mode": "0755", "content": programs["restore.sh"]},
+        {"path": SANDBOX, "content": rendered["sandbox.j2"]},
     ]
     support += contract.backup_units(f"{UNIT_DIR}/{BACKUP_UNIT}", values["mariadb_backup_enabled"], rendered)
     config = [{"path": CONFIG, "mode": "0644", "content": rendered["groundwork.cnf.j2"]}]
@@ -367,6 +370,7 @@ def plan(model, inspection, context):
         {
             **answers,
             "service": SERVICE,
+            "sandbox": SANDBOX,
             "socket": SOCKET,
             "check": CHECK,
             "backup_unit": BACKUP_UNIT,

@@ -85,6 +85,8 @@ def layout(version):
         "version": version,
         "conf_dir": f"/etc/postgresql/{version}/main",
         "service": SERVICE.format(version),
+        # the drop-in that sandboxes the unit (templates/sandbox.j2; a change restarts it)
+        "sandbox": f"{UNIT_DIR}/{SERVICE.format(version)}.d/groundwork-sandbox.conf",
     }
 
 
@@ -184,7 +186,7 @@ def observed_paths(values):
     paths = []
     for version in VERSIONS.values():
         conf_dir = layout(version)["conf_dir"]
-        paths += [f"{conf_dir}/conf.d/groundwork.conf", f"{conf_dir}/pg_hba.conf"]
+        paths += [f"{conf_dir}/conf.d/groundwork.conf", f"{conf_dir}/pg_hba.conf", layout(version)["sandbox"]]
     paths += [CHECK, BACKUP_SCRIPT, f"{UNIT_DIR}/{BACKUP_UNIT}.service", f"{UNIT_DIR}/{BACKUP_TIMER}"]
     if hook(values):
         paths.append(hook(values))
@@ -198,6 +200,7 @@ def file_sets(values, server, rendered, programs, hooks):
     support = [
         {"path": CHECK, "mode": "0644", "content": programs["check_config.py"]},
         {"path": BACKUP_SCRIPT, "mode": "0755", "content": programs["backup.sh"]},
+        {"path": server["sandbox"], "content": rendered["sandbox.j2"]},
     ]
     enabled = values["postgresql_backup_enabled"]
     support += contract.backup_units(f"{UNIT_DIR}/{BACKUP_UNIT}", enabled, rendered)

@@ -142,6 +142,7 @@ class Context:
                 + "".join(f"{name} = {value}\n" for name, value in derived["settings"] + derived["tuned"]),
                 "service.j2": f"ExecStart={derived['backup_script']} {' '.join(derived['backup_list'])}\n",
                 "timer.j2": "[Timer]\n",
+                "sandbox.j2": "[Service]\n",
                 "tls_hook.j2": f"exec {derived['check']}\n",
             }
         )
@@ -734,6 +735,7 @@ def test_the_request_reads_every_file_the_role_may_write():
         role.CHECK,
         role.BACKUP_SCRIPT,
         role.RESTORE_SCRIPT,
+        "/etc/systemd/system/mariadb.service.d/groundwork-sandbox.conf",
         f"{UNITS}.service",
         f"{UNITS}.timer",
         HOOK,
@@ -750,8 +752,16 @@ def test_the_request_reads_every_file_the_role_may_write():
 # --- File sets ----------------------------------------------------------------------------------
 
 PROGRAMS = {name: f"# {name}\n" for name in role.PROGRAMS}
-RENDERED = {name: f"{name}\n" for name in ("groundwork.cnf.j2", "service.j2", "timer.j2", "tls_hook.j2")}
-SCRIPTS = [(role.CHECK, "0644"), (role.BACKUP_SCRIPT, "0755"), (role.RESTORE_SCRIPT, "0755")]
+RENDERED = {
+    name: f"{name}\n" for name in ("groundwork.cnf.j2", "service.j2", "timer.j2", "tls_hook.j2", "sandbox.j2")
+}
+# the programs, and the drop-in that sandboxes mariadb.service
+SCRIPTS = [
+    (role.CHECK, "0644"),
+    (role.BACKUP_SCRIPT, "0755"),
+    (role.RESTORE_SCRIPT, "0755"),
+    (role.SANDBOX, None),
+]
 OLD_HOOK = "/etc/groundwork/tls/hooks/old.d/mariadb"
 
 
@@ -810,6 +820,7 @@ def test_a_fresh_host_gets_everything():
         ("file", role.CHECK),
         ("file", role.BACKUP_SCRIPT),
         ("file", role.RESTORE_SCRIPT),
+        ("file", role.SANDBOX),
         ("file", f"{UNITS}.service"),
         ("file", f"{UNITS}.timer"),
         ("file", CONFIG),
@@ -1103,3 +1114,10 @@ def test_real_templates_the_units_and_the_hook(real):
         == "exec /usr/bin/mariadb --no-defaults --socket=/run/mysqld/mysqld.sock --user=root -e 'FLUSH SSL'"
     )
     assert files[role.CHECK] == (ROLE_DIR / "files" / "check.py").read_text().rstrip() + "\n"
+
+
+def test_the_sandbox_drop_in_is_a_support_file():
+    result = plan(given(), fresh_inspection())
+    path = "/etc/systemd/system/mariadb.service.d/groundwork-sandbox.conf"
+    assert result.data["sandbox"] == path
+    assert {"path": path, "content": "[Service]\n"} in result.data["support_files"]

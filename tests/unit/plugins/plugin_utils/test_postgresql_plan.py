@@ -53,6 +53,7 @@ class Context:
                 "pg_hba.conf.j2": "\n".join(derived["hba"]) + "\n",
                 "service.j2": f"ExecStart={derived['backup_script']} {' '.join(derived['backup_list'])}\n",
                 "timer.j2": "[Timer]\n",
+                "sandbox.j2": f"# {derived['service']}\n[Service]\n",
                 "tls_hook.j2": f"exec systemctl reload {derived['service']}\n",
             }
         )
@@ -248,6 +249,7 @@ def test_a_fresh_host_gets_everything():
         ("package", "python3-apt"),
         ("file", role.CHECK),
         ("file", role.BACKUP_SCRIPT),
+        ("file", "/etc/systemd/system/postgresql@15-main.service.d/groundwork-sandbox.conf"),
         ("file", "/etc/systemd/system/groundwork-postgresql-backup.service"),
         ("file", "/etc/systemd/system/groundwork-postgresql-backup.timer"),
         ("file", "/etc/postgresql/15/main/conf.d/groundwork.conf"),
@@ -433,5 +435,14 @@ def test_the_request_reads_every_file_the_role_may_write():
     assert "/etc/postgresql/17/main/conf.d/groundwork.conf" in request["files"]
     assert "/etc/groundwork/tls/hooks/db.d/postgresql" in request["files"]
     assert "/var/backups/postgresql" in request["files"]
+    assert "/etc/systemd/system/postgresql@17-main.service.d/groundwork-sandbox.conf" in request["files"]
     assert request["packages"] == ["postgresql", "python3-apt"]
     assert request["probe"]["hook_dir"] == "/etc/groundwork/tls/hooks"
+
+
+def test_the_sandbox_drop_in_of_the_release_s_unit_is_a_support_file():
+    result = plan(given(), fresh_inspection())
+    path = "/etc/systemd/system/postgresql@15-main.service.d/groundwork-sandbox.conf"
+    assert result.data["sandbox"] == path
+    content = "# postgresql@15-main.service\n[Service]\n"
+    assert {"path": path, "content": content} in result.data["support_files"]
