@@ -514,15 +514,16 @@ def refused(site):
     """The expression (ap_expr) true for a client the site's address list refuses, or None
     when every address may ask. It says what the Require lines of _access say: mod_rewrite
     evaluates it in the server context, before the redirects and fixed answers of mod_alias
-    that would otherwise answer before the Require lines are read."""
+    that would otherwise answer before the Require lines are read. Every term is in its own
+    parentheses: ap_expr reads "!(a) || b" as "!(a || b)"."""
     deny, allow = site["deny"], site["allow"]
     if "all" in deny:
         return "true"
     tests = []
     if allow and "all" not in allow:
-        tests.append("!(" + " || ".join(f"-R '{address}'" for address in allow) + ")")
+        tests.append("(!(" + " || ".join(f"-R '{address}'" for address in allow) + "))")
     if deny:
-        tests.append(" || ".join(f"-R '{address}'" for address in deny))
+        tests.append("(" + " || ".join(f"-R '{address}'" for address in deny) + ")")
     return " || ".join(tests) or None
 
 

@@ -282,7 +282,7 @@ def test_the_address_list_refuses_before_the_redirects(full):
     gate = [
         "RewriteEngine On",
         "RewriteCond %{REQUEST_URI} !^/\\.well-known/acme-challenge/",
-        "RewriteCond expr \"!(-R '10.0.0.0/8')\"",
+        "RewriteCond expr \"(!(-R '10.0.0.0/8'))\"",
         "RewriteRule ^ - [F]",
     ]
     hosts = vhosts(full["files"]["/etc/apache2/sites-enabled/shop.conf"])
