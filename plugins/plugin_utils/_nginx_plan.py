@@ -207,6 +207,19 @@ def constants():
     }
 
 
+def raw_stubs(model):
+    """What the raw directives may refer to besides nginx's own: the upgrade map, the
+    upstreams and the rate limit zones of the configuration (http.conf.j2), as stand-ins."""
+    stubs = ["map $http_upgrade $connection_upgrade { default upgrade; '' ''; }"]
+    stubs += [f"upstream {upstream['name']} {{ server 127.0.0.1:1; }}" for upstream in model["upstreams"]]
+    stubs += [
+        f"limit_req_zone $binary_remote_addr zone={ZONE_PREFIX}{site['name']}:1m rate=1r/s;"
+        for site in model["sites"]
+        if site["rate_limit"]
+    ]
+    return stubs
+
+
 def challenge_dir(model):
     return web.challenge_dir(model["settings"]["nginx_acme_webroot"])
 

@@ -57,7 +57,13 @@ def request(model, context):
         "dirs": list(nginx.OWNED_DIRS),
         "packages": web.package_names(nginx.packages(model)),
         "units": [nginx.UNIT],
-        "probe": web.probe_args(model, nginx.CONSUMER, pid_file=nginx.PID_FILE),
+        "probe": web.probe_args(
+            model,
+            nginx.CONSUMER,
+            pid_file=nginx.PID_FILE,
+            raw=web.raw_snippets(model, "raw_nginx"),
+            raw_stubs=nginx.raw_stubs(model),
+        ),
     }
 
 
@@ -68,6 +74,11 @@ def plan(model, inspection, context):
         result.problems.append(problem)
         return result
     probe = inspection.get("probe") or {}
+    # raw_nginx the installed nginx refuses: nothing is written
+    problems = web.raw_problems(model, "raw_nginx", probe, "nginx")
+    if problems:
+        result.problems.extend(problems)
+        return result
     values = dict(nginx.constants(), **nginx.tuning(model, probe, inspection["os"]))
     rendered = json.loads(context.render("files.j2", __nginx_model=model, __nginx=values))
     specs = nginx.file_specs(

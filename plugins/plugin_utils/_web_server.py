@@ -147,6 +147,37 @@ def probe_args(model, consumer, **extra):
     }
 
 
+def raw_snippets(model, key):
+    """The raw directive sets of the sites (``key``: raw_nginx or raw_apache), as the probes
+    check them: [{"where", "key", "context": "server" | "location", "lines"}]."""
+    snippets = []
+    for site in model["sites"]:
+        if site[key]:
+            snippets.append({"where": site["where"], "key": key, "context": "server", "lines": site[key]})
+        for index, location in enumerate(site["locations"]):
+            if location[key]:
+                snippets.append(
+                    {
+                        "where": site["where"],
+                        "key": f"locations[{index}].{key}",
+                        "context": "location",
+                        "lines": location[key],
+                    }
+                )
+    return snippets
+
+
+def raw_problems(model, key, probe, server):
+    """The raw directive sets the installed server refused (the probe's ``raw_errors``), one
+    problem each, before any file is written."""
+    lines = {(s["where"], s["key"]): s["lines"] for s in raw_snippets(model, key)}
+    return [
+        f"{error['where']}: {error['key']} {lines.get((error['where'], error['key']))!r} is refused by the"
+        f" installed {server}: {error['error']} (expected directives {server} accepts in this place)"
+        for error in probe.get("raw_errors") or []
+    ]
+
+
 def challenge_dir(webroot):
     """Where the ACME http-01 challenge files of ``webroot`` are."""
     return posixpath.join(webroot, ".well-known/acme-challenge")

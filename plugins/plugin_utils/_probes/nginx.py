@@ -8,16 +8,28 @@ passes its generic helpers as ``core`` (certificate_facts: what the web servers 
 the certificates they serve). Standard library only, read-only.
 
 args: {"names": [certificate names], "certificate_dir", "hook_dir", "consumer",
-       "placeholder", "acme_specs_dir", "renew_unit", "pid_file"}
+       "placeholder", "acme_specs_dir", "renew_unit", "pid_file",
+       "raw": [{"where", "key", "context": "server" | "location", "lines": [...]}],
+       "raw_stubs": [http-level lines the raw directives may refer to]}
 
 Answer: the nginx version (it decides the HTTP/2 syntax), CPUs, memory and the open-file
 limit (connection limits), the OCSP responder of each certificate (stapling only where
 there is one), the name servers, the renewal hooks nginx registered (stale ones are
 removed), the ACME certificates still waiting for their real certificate and whether the
-renewal service is installed.
+renewal service is installed. And the raw directives of the sites (raw_nginx), each set
+checked by the installed nginx (``nginx -t``) in a scratch configuration: a server block (and
+a location in it) inside a minimal http block that loads the host's dynamic modules; the
+scratch directory is removed. ``raw_errors``: [{"where", "key", "error"}], or None when nginx
+is not installed (nothing to check against yet).
 """
 
+import os
+import shutil
+import tempfile
+
 SYSTEMD_DEFAULT_NOFILE = 524288
+NGINX = "/usr/sbin/nginx"
+MODULES = "/etc/nginx/modules-enabled/*.conf"
 
 
 def version(core):
@@ -37,6 +49,75 @@ def nofile_limit(core, pid_file):
     return limit
 
 
+def raw_config(directory, snippet, stubs):
+    """A scratch nginx.conf holding one set of raw directives: (text, number of the line of
+    the first directive)."""
+    lines = [
+        f"include {MODULES};",
+        f"pid {directory}/nginx.pid;",
+        f"error_log {directory}/error.log;",
+        "events {}",
+        "http {",
+        "    access_log off;",
+        *(f"    {stub}" for stub in stubs),
+        "    server {",
+        "        listen 127.0.0.1:80;",
+        "        server_name raw-check.invalid;",
+    ]
+    location = snippet.get("context") == "location"
+    if location:
+        lines.append("        location / {")
+    first = len(lines) + 1
+    lines += [f"            {line}" for line in snippet.get("lines") or []]
+    if location:
+        lines.append("        }")
+    lines += ["    }", "}"]
+    return "\n".join(lines) + "\n", first
+
+
+def raw_message(output, path, first, count):
+    """nginx's complaint, with the scratch file's line as the line of the raw directives."""
+    lines = [line for line in (output or "").splitlines() if line.strip()]
+    chosen = next(
+        (line for line in lines if "[emerg]" in line or "[alert]" in line), lines[0] if lines else ""
+    )
+    text = chosen.split("] ", 1)[-1] if "] " in chosen else chosen
+    marker = f" in {path}:"
+    if marker in text:
+        text, _sep, number = text.rpartition(marker)
+        if number.strip().isdigit() and first <= int(number) < first + count:
+            text += f" (line {int(number) - first + 1} of them)"
+    return text.strip() or "nginx -t failed"
+
+
+def raw_errors(args, core):
+    """The raw directive sets the installed nginx refuses (see the module's documentation)."""
+    snippets = args.get("raw") or []
+    if not snippets:
+        return []
+    if not os.path.exists(NGINX):
+        return None
+    directory = tempfile.mkdtemp(prefix="groundwork-nginx-raw-")
+    found = []
+    try:
+        path = os.path.join(directory, "nginx.conf")
+        for snippet in snippets:
+            text, first = raw_config(directory, snippet, args.get("raw_stubs") or [])
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            done = core.run(
+                [NGINX, "-t", "-q", "-p", directory + "/", "-e", directory + "/error.log", "-c", path]
+            )
+            if done is None:
+                return None
+            if done.returncode != 0:
+                error = raw_message(done.stderr or done.stdout, path, first, len(snippet.get("lines") or []))
+                found.append({"where": snippet.get("where"), "key": snippet.get("key"), "error": error})
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return found
+
+
 def inspect(args, core):
     return {
         "version": version(core),
@@ -44,5 +125,6 @@ def inspect(args, core):
         "memory_kb": core.memory_kb(),
         "nofile_limit": nofile_limit(core, args.get("pid_file") or "/run/nginx.pid"),
         "resolvers": core.resolvers(),
+        "raw_errors": raw_errors(args, core),
         **core.certificate_facts(args),
     }

@@ -506,6 +506,53 @@ def test_an_unsupported_release_is_a_problem_before_any_change():
     assert result.changes == []
 
 
+def test_raw_directives_the_installed_nginx_refuses_are_problems_before_any_change():
+    model = validated(
+        nginx_sites=[
+            {
+                "name": "shop",
+                "server_names": ["shop.test"],
+                "root": "/srv/www",
+                "raw_nginx": ["bogus_directive on;"],
+                "locations": [{"path": "/a", "raw_nginx": ["expires 1h;"]}],
+            }
+        ]
+    )
+    request = role.request(model, Context())["probe"]
+    assert request["raw"] == [
+        {
+            "where": "nginx_sites[0] (shop)",
+            "key": "raw_nginx",
+            "context": "server",
+            "lines": ["bogus_directive on;"],
+        },
+        {
+            "where": "nginx_sites[0] (shop)",
+            "key": "locations[0].raw_nginx",
+            "context": "location",
+            "lines": ["expires 1h;"],
+        },
+    ]
+    assert "upstream app { server 127.0.0.1:1; }" in request["raw_stubs"]
+    error = {
+        "where": "nginx_sites[0] (shop)",
+        "key": "raw_nginx",
+        "error": 'unknown directive "bogus_directive"',
+    }
+    inspection = copy.deepcopy(empty_host(model))
+    inspection["probe"]["raw_errors"] = [error]
+    context = Context()
+    result = role.plan(model, inspection, context)
+    assert result.problems == [
+        "nginx_sites[0] (shop): raw_nginx ['bogus_directive on;'] is refused by the installed nginx: unknown"
+        ' directive "bogus_directive" (expected directives nginx accepts in this place)'
+    ]
+    assert result.changes == [] and context.rendered == []
+    # no answer (nginx not installed yet): nothing to check against, the plan goes on
+    inspection["probe"]["raw_errors"] = None
+    assert role.plan(model, inspection, Context()).problems == []
+
+
 def test_the_templates_get_the_model_and_the_derived_values():
     context = Context()
     role.plan(MODEL, CONVERGED, context)

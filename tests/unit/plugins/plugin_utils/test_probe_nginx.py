@@ -70,6 +70,7 @@ def test_the_probe_runs_in_the_shared_probe_library(tmp_path):
         "nofile_limit",
         "ocsp",
         "resolvers",
+        "raw_errors",
         "hooks",
         "acme_pending",
         "renew_service",
@@ -172,3 +173,80 @@ def test_ocsp_uri_of_a_certificate(tmp_path):
     ocsp = core(runs={"/usr/bin/openssl": Done(0, "http://r3.o.lencr.org\n")})
     assert host_probe().ocsp_uri(ocsp, str(chain)) == "http://r3.o.lencr.org"
     assert host_probe().ocsp_uri(core(runs={"/usr/bin/openssl": Done(1)}), str(chain)) == ""
+
+
+FAKE_NGINX = """#!/bin/sh
+# nginx -t as far as these tests need: the configuration is the last argument; a directive
+# 'bogus' is unknown; the scratch directory must exist while it runs.
+conf="$(eval echo \\${$#})"
+[ -d "$(dirname "$conf")" ] || exit 3
+line=$(grep -n bogus "$conf" | head -n 1 | cut -d: -f1)
+if [ -n "$line" ]; then
+    echo "nginx: [emerg] unknown directive \\"bogus\\" in $conf:$line" >&2
+    echo "nginx: configuration file $conf test failed" >&2
+    exit 1
+fi
+exit 0
+"""
+
+
+def real_core():
+    return types.SimpleNamespace(run=host_probe().run)
+
+
+def test_raw_directives_are_checked_by_the_installed_nginx_in_a_scratch_directory(tmp_path, monkeypatch):
+    fake = tmp_path / "nginx"
+    fake.write_text(FAKE_NGINX)
+    fake.chmod(0o755)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    probe = load()
+    probe.raw_errors.__globals__["NGINX"] = str(fake)
+    args = {
+        "raw": [
+            {
+                "where": "nginx_sites[0] (shop)",
+                "key": "raw_nginx",
+                "context": "server",
+                "lines": ["expires 1h;"],
+            },
+            {
+                "where": "nginx_sites[0] (shop)",
+                "key": "locations[2].raw_nginx",
+                "context": "location",
+                "lines": ["expires 1h;", "bogus on;"],
+            },
+        ],
+        "raw_stubs": ["upstream app { server 127.0.0.1:1; }"],
+    }
+    assert probe.raw_errors(args, real_core()) == [
+        {
+            "where": "nginx_sites[0] (shop)",
+            "key": "locations[2].raw_nginx",
+            "error": 'unknown directive "bogus" (line 2 of them)',
+        }
+    ]
+    assert list(scratch.iterdir()) == []  # the scratch directory is removed
+
+
+def test_raw_directives_without_nginx_or_without_raw(tmp_path):
+    probe = load()
+    probe.raw_errors.__globals__["NGINX"] = str(tmp_path / "missing")
+    snippet = {"where": "w", "key": "raw_nginx", "context": "server", "lines": ["expires 1h;"]}
+    assert probe.raw_errors({"raw": [snippet]}, real_core()) is None
+    assert probe.raw_errors({}, real_core()) == []
+
+
+def test_the_scratch_configuration_wraps_the_raw_lines_in_a_server_and_a_location(tmp_path):
+    probe = load()
+    text, first = probe.raw_config(
+        "/scratch", {"context": "location", "lines": ["a 1;", "b 2;"]}, ["map x y {}"]
+    )
+    lines = text.splitlines()
+    assert lines[0] == "include /etc/nginx/modules-enabled/*.conf;"
+    assert lines[first - 1].strip() == "a 1;" and lines[first].strip() == "b 2;"
+    assert lines[first - 2].strip() == "location / {"
+    assert "    map x y {}" in lines and "pid /scratch/nginx.pid;" in lines
+    assert text.count("{") == text.count("}")
