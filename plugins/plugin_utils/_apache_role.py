@@ -63,7 +63,12 @@ def request(model, context):
         "packages": web.package_names(apache.packages(model)),
         "units": [apache.UNIT],
         "probe": web.probe_args(
-            model, apache.CONSUMER, mods_available=apache.MODS_AVAILABLE, mods_enabled=apache.MODS_DIR
+            model,
+            apache.CONSUMER,
+            mods_available=apache.MODS_AVAILABLE,
+            mods_enabled=apache.MODS_DIR,
+            raw=web.raw_snippets(model, "raw_apache"),
+            raw_modules=apache.needed_modules(model),
         ),
     }
 
@@ -75,6 +80,11 @@ def plan(model, inspection, context):
         result.problems.append(problem)
         return result
     probe = inspection.get("probe") or {}
+    # raw_apache the installed Apache refuses: nothing is written
+    problems = web.raw_problems(model, "raw_apache", probe, "Apache")
+    if problems:
+        result.problems.extend(problems)
+        return result
     available = probe.get("modules")
     loaded, problems = apache.modules(model, available)
     if problems:

@@ -1545,6 +1545,41 @@ def test_a_module_missing_on_the_host_is_a_problem_and_nothing_changes():
     assert result.data == {}
 
 
+def test_raw_directives_the_installed_apache_refuses_are_problems_before_any_change():
+    model = validated(
+        apache_sites=[
+            {
+                "name": "shop",
+                "server_names": ["shop.test"],
+                "root": "/srv/www",
+                "raw_apache": ["Bogus on"],
+                "locations": [{"path": "/a", "raw_apache": ["Header set A b"]}],
+            }
+        ]
+    )
+    request = role.request(model, Context())["probe"]
+    assert request["raw"] == [
+        {"where": "apache_sites[0] (shop)", "key": "raw_apache", "context": "server", "lines": ["Bogus on"]},
+        {
+            "where": "apache_sites[0] (shop)",
+            "key": "locations[0].raw_apache",
+            "context": "location",
+            "lines": ["Header set A b"],
+        },
+    ]
+    assert request["raw_modules"] == apache.needed_modules(model)
+    error = {"where": "apache_sites[0] (shop)", "key": "raw_apache", "error": "Invalid command 'Bogus'"}
+    inspection = copy.deepcopy(empty_host(model))
+    inspection["probe"]["raw_errors"] = [error]
+    context = Context()
+    result = role.plan(model, inspection, context)
+    assert result.problems == [
+        "apache_sites[0] (shop): raw_apache ['Bogus on'] is refused by the installed Apache: Invalid command"
+        " 'Bogus' (expected directives Apache accepts in this place)"
+    ]
+    assert result.changes == [] and context.rendered == []
+
+
 def test_an_unsupported_release_is_a_problem_before_any_change():
     inspection = drift(
         CONVERGED, os={"id": "ubuntu", "name": "Ubuntu", "version_id": "24.04", "version": "24.04"}

@@ -12,6 +12,7 @@ import types
 from pathlib import Path
 
 import pytest
+from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import PROBE
 from ansible_collections.groundwork.server.tests.unit.probe_runner import run_role_probe
 
 SOURCE = Path(__file__).resolve().parents[4] / "plugins" / "plugin_utils" / "_probes" / "apache.py"
@@ -86,6 +87,7 @@ def test_on_a_host_without_apache_the_probe_answers_nothing_installed(tmp_path):
         "memory_kb",
         "modules",
         "enabled",
+        "raw_errors",
         "ocsp",
         "hooks",
         "acme_pending",
@@ -192,3 +194,86 @@ def test_the_default_directories_are_debians(tmp_path, monkeypatch):
     answer = probe.inspect({}, core)
     assert seen == ["/etc/apache2/mods-available", "/etc/apache2/mods-enabled"]
     assert answer["cpus"] == 2 and answer["memory_kb"] == 1024 and answer["ocsp"] == {}
+
+
+FAKE_APACHE = """#!/bin/sh
+# apache2 -t as far as these tests need: -f CONF is last; a directive 'Bogus' is unknown; the
+# variables of envvars are set; the scratch directory exists while it runs.
+conf="$(eval echo \\${$#})"
+[ -d "$(dirname "$conf")" ] && [ "$APACHE_RUN_USER" = "www-data" ] || exit 3
+line=$(grep -n Bogus "$conf" | head -n 1 | cut -d: -f1)
+if [ -n "$line" ]; then
+    echo "AH00526: Syntax error on line $line of $conf:" >&2
+    printf '%s%s\\n' "Invalid command 'Bogus', perhaps misspelled or defined by a module not included" \\
+        " in the server configuration" >&2
+    exit 1
+fi
+echo "Syntax OK" >&2
+"""
+
+
+def test_raw_directives_are_checked_by_the_installed_apache_in_a_scratch_directory(tmp_path, monkeypatch):
+    debian_mods(tmp_path)
+    fake = tmp_path / "apache2"
+    fake.write_text(FAKE_APACHE)
+    fake.chmod(0o755)
+    envvars = tmp_path / "envvars"
+    envvars.write_text("export APACHE_RUN_USER=www-data\n")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    probe = load()
+    probe.raw_errors.__globals__.update(APACHE=str(fake), ENVVARS=str(envvars))
+    namespace = {"__name__": "host_probe"}
+    exec(compile(PROBE.read(), "host_probe", "exec"), namespace)  # noqa: S102
+    core = types.SimpleNamespace(run=namespace["run"])
+    args = arguments(
+        tmp_path,
+        raw=[
+            {
+                "where": "apache_sites[0] (shop)",
+                "key": "raw_apache",
+                "context": "server",
+                "lines": ["KeepAlive On"],
+            },
+            {
+                "where": "apache_sites[0] (shop)",
+                "key": "locations[1].raw_apache",
+                "context": "location",
+                "lines": ["Header set A b", "Bogus on"],
+            },
+        ],
+        raw_modules=["lbmethod_byrequests"],
+    )
+    assert probe.raw_errors(args, core) == [
+        {
+            "where": "apache_sites[0] (shop)",
+            "key": "locations[1].raw_apache",
+            "error": "Invalid command 'Bogus', perhaps misspelled or defined by a module not included in the"
+            " server configuration (line 2 of them)",
+        }
+    ]
+    assert list(scratch.iterdir()) == []  # the scratch directory is removed
+
+
+def test_the_scratch_configuration_loads_the_modules_after_their_dependencies(tmp_path):
+    debian_mods(tmp_path)
+    probe = load()
+    available = probe.modules(str(tmp_path / "mods-available"))
+    order = probe.load_order(["lbmethod_byrequests", "nosuch"], available)
+    assert order.index("proxy") < order.index("proxy_balancer") < order.index("lbmethod_byrequests")
+    assert "nosuch" not in order
+    text, first = probe.raw_config("/scratch", {"context": "location", "lines": ["A 1", "B 2"]}, order, "/m")
+    lines = text.splitlines()
+    assert lines[first - 1].strip() == "A 1" and lines[first].strip() == "B 2"
+    assert lines[first - 2].strip() == '<LocationMatch "^/">'
+    assert 'Include "/m/proxy.load"' in lines and 'PidFile "/scratch/apache2.pid"' in lines
+
+
+def test_raw_directives_without_apache(tmp_path):
+    probe = load()
+    probe.raw_errors.__globals__["APACHE"] = str(tmp_path / "missing")
+    snippet = {"where": "w", "key": "raw_apache", "context": "server", "lines": ["KeepAlive On"]}
+    assert probe.raw_errors(arguments(tmp_path, raw=[snippet]), None) is None
+    assert probe.raw_errors(arguments(tmp_path), None) == []
