@@ -70,3 +70,11 @@ def test_mismatches(wanted, expected):
 def test_bad_arguments(output, wanted):
     with pytest.raises(TypeError):
         sshd_config_mismatches(output, wanted)
+
+
+def test_a_keyword_some_releases_do_not_dump_is_checked_only_when_dumped():
+    # Debian 12's sshd -T leaves DebianBanner out; 13's prints it.
+    assert sshd_config_mismatches("port 22\n", {"DebianBanner": False}) == []
+    assert sshd_config_mismatches("debianbanner yes\n", {"DebianBanner": False}) == [
+        {"key": "debianbanner", "wanted": "no", "effective": "yes"}
+    ]
