@@ -92,3 +92,71 @@ def test_the_probe_runs_in_the_shared_probe_process():
     assert found["cpus"] >= 1 and found["memtotal_mb"] > 0
     assert found["hooks"] == []
     assert set(found["units"]) == {role.BACKUP_TIMER}
+
+
+# --- the installed server's catalogue of settings (postgresql_settings) ------------------------
+
+PG_SETTINGS = (
+    '{"work_mem": {"type": "integer", "unit": "kB", "min": "64", "max": "2147483647", "enum": null,'
+    ' "context": "user"}, "huge_pages": {"type": "enum", "unit": null, "min": null, "max": null,'
+    ' "enum": ["off", "on", "try"], "context": "postmaster"}}\n'
+)
+DESCRIBE = (
+    "work_mem\tuser\tResource Usage / Memory\tINTEGER\t0\t64\t2147483647\tSets the memory.\t\n"
+    "fsync\tsighup\tWrite-Ahead Log / Settings\tBOOLEAN\tFALSE\t\t\tForces synchronization.\t\n"
+    "huge_pages\tpostmaster\tResource Usage / Memory\tENUM\ttry\t\t\tUse of huge pages.\t\n"
+)
+
+
+def catalogue_core(psql=None, describe=None):
+    """A core whose psql answers ``psql`` (None: fails) and whose postgres --describe-config
+    answers ``describe``."""
+    calls = []
+
+    def run(argv):
+        calls.append(argv)
+        if probe.PSQL in argv:
+            out = psql
+        elif "--describe-config" in argv:
+            out = describe
+        else:
+            out = None
+        return types.SimpleNamespace(returncode=1 if out is None else 0, stdout=out or "", stderr="")
+
+    return types.SimpleNamespace(run=run, calls=calls)
+
+
+def test_the_catalogue_comes_from_pg_settings_of_the_running_server(monkeypatch):
+    monkeypatch.setattr(probe, "_running_ports", lambda: [5432, 5433])
+    monkeypatch.setattr(probe.os.path, "exists", lambda path: True)
+    core = catalogue_core(psql=PG_SETTINGS, describe=DESCRIBE)
+    found = probe.catalogue(core, 17, 5433, ["work_mem", "huge_pages", "bad'name"])
+    assert found["source"] == "pg_settings"
+    assert found["settings"]["huge_pages"]["enum"] == ["off", "on", "try"]
+    query = core.calls[0][-1]
+    assert (
+        "-p" in core.calls[0] and core.calls[0][core.calls[0].index("-p") + 1] == "5433"
+    )  # the role's port first
+    assert "'huge_pages', 'work_mem'" in query and "bad" not in query
+
+
+def test_without_a_running_server_the_catalogue_comes_from_describe_config(monkeypatch):
+    monkeypatch.setattr(probe, "_running_ports", lambda: [])
+    monkeypatch.setattr(probe.os.path, "exists", lambda path: True)
+    found = probe.catalogue(catalogue_core(describe=DESCRIBE), 17, 5432, ["work_mem", "fsync"])
+    assert found == {
+        "source": "describe-config",
+        "settings": {
+            "work_mem": {"type": "integer", "unit": "?", "min": "64", "max": "2147483647", "enum": None,
+                         "context": "user"},
+            "fsync": {"type": "bool", "unit": "?", "min": None, "max": None, "enum": None,
+                      "context": "sighup"},
+        },
+    }  # fmt: skip
+
+
+def test_no_catalogue_without_postgresql(monkeypatch):
+    monkeypatch.setattr(probe, "_running_ports", lambda: [])
+    monkeypatch.setattr(probe.os.path, "exists", lambda path: False)
+    assert probe.catalogue(catalogue_core(), 17, 5432, ["work_mem"]) is None
+    assert probe.catalogue(catalogue_core(), None, 5432, ["work_mem"]) is None
