@@ -90,6 +90,32 @@ def raw_message(output, path, first, count):
     return text.strip() or "nginx -t failed"
 
 
+def named_paths(snippets):
+    """The absolute paths the raw directives name (a log, a temporary directory, ...)."""
+    found = set()
+    for snippet in snippets:
+        for line in snippet.get("lines") or []:
+            for word in line.replace(";", " ").split():
+                word = word.strip("'\"")
+                if word.startswith("/") and ".." not in word.split("/"):
+                    found.add(word)
+    return sorted(found)
+
+
+def remove_created(paths):
+    """What nginx -t made of the named paths that were not there before: it opens every log
+    file and creates the temporary directories it is given. Empty files and directories are
+    removed again (nothing else can have been made by a configuration test)."""
+    for path in paths:
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.rmdir(path)  # only when empty
+            elif os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path) == 0:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
 def raw_errors(args, core):
     """The raw directive sets the installed nginx refuses (see the module's documentation)."""
     snippets = args.get("raw") or []
@@ -97,6 +123,7 @@ def raw_errors(args, core):
         return []
     if not os.path.exists(NGINX):
         return None
+    absent = [path for path in named_paths(snippets) if not os.path.lexists(path)]
     directory = tempfile.mkdtemp(prefix="groundwork-nginx-raw-")
     found = []
     try:
@@ -115,6 +142,7 @@ def raw_errors(args, core):
                 found.append({"where": snippet.get("where"), "key": snippet.get("key"), "error": error})
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+        remove_created(absent)
     return found
 
 

@@ -250,3 +250,18 @@ def test_the_scratch_configuration_wraps_the_raw_lines_in_a_server_and_a_locatio
     assert lines[first - 2].strip() == "location / {"
     assert "    map x y {}" in lines and "pid /scratch/nginx.pid;" in lines
     assert text.count("{") == text.count("}")
+
+
+def test_what_nginx_t_creates_for_the_raw_directives_is_removed_again(tmp_path):
+    """nginx -t opens the logs and creates the temporary directories the directives name
+    (seen with Debian 13's nginx 1.26.3): those that were not there before are removed."""
+    probe = load()
+    log, temp, kept = tmp_path / "new.log", tmp_path / "cache", tmp_path / "old.log"
+    kept.write_text("")
+    snippets = [{"lines": [f"access_log {log} main;", f"proxy_temp_path '{temp}';", f"error_log {kept};"]}]
+    assert probe.named_paths(snippets) == sorted([str(log), str(temp), str(kept)])
+    absent = [path for path in probe.named_paths(snippets) if not Path(path).exists()]
+    log.write_text("")
+    temp.mkdir()
+    probe.remove_created(absent)
+    assert not log.exists() and not temp.exists() and kept.exists()
