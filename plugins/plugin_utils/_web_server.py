@@ -125,10 +125,35 @@ def validate_sites(inputs, context, prefix, features, role, setting_problems, up
         },
         upstream_defaults=upstream_defaults,
     )
-    problems = list(model.pop("errors")) + list(setting_problems)
+    problems = list(model.pop("errors")) + certificate_problems(inputs, prefix) + list(setting_problems)
     if not problems:
         problems += unrendered(model, features, role)
     return model, problems
+
+
+def certificate_problems(inputs, prefix):
+    """``<prefix>_certificates`` resolved against the tls model: where the host has
+    ``tls_certificates`` (groundwork.server.tls), every name is one of them. (Without it the
+    certificates come from elsewhere and there is no model to resolve against.)"""
+    if "tls_certificates" not in inputs:
+        return []
+    items = inputs["tls_certificates"]
+    items = items if isinstance(items, list) else []
+    known = sorted(
+        {item["name"] for item in items if isinstance(item, dict) and isinstance(item.get("name"), str)}
+    )
+    names = inputs[f"{prefix}_certificates"]
+    check = Checker()
+    for index, name in enumerate(names if isinstance(names, list) else []):
+        if isinstance(name, str) and name not in known:
+            listed = ", ".join(repr(n) for n in known) or "none"
+            check.add(
+                f"{prefix}_certificates[{index}]",
+                None,
+                name,
+                f"is not a certificate of tls_certificates on this host (known: {listed})",
+            )
+    return check.errors
 
 
 def probe_args(model, consumer, **extra):

@@ -598,6 +598,15 @@ def test_an_inventory_address_that_is_no_host_is_refused_naming_the_group(member
         assert found == []
 
 
+@settings(max_examples=200)
+@given(name=st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,20}", fullmatch=True).filter(lambda n: n != "shop"))
+def test_a_certificate_the_tls_model_of_the_host_does_not_have_is_refused(name):
+    tls = [{"name": "shop", "type": "selfsigned"}]
+    found = problems({f"{PREFIX}_certificates": ["shop", name], "tls_certificates": tls})
+    assert refused(found, f"{PREFIX}_certificates[1]")
+    assert problems({f"{PREFIX}_certificates": ["shop"], "tls_certificates": tls}) == []
+
+
 @settings(max_examples=300)
 @given(password=st.text(min_size=1, max_size=20).filter(lambda p: "\n" in p or "\r" in p or len(p) > 0))
 def test_a_password_never_appears_in_a_refusal(password):
