@@ -45,6 +45,7 @@ ENGINES = {
     "mariadb": {"port": 3306, "sslmodes": ("disable", "require", "verify-ca", "verify-full")},
 }
 DEFAULT_ENGINE = "postgresql"
+DATABASE_KEYS = ("engine", "host", "port", "name", "user", "password", "sslmode", "sslrootcert")
 ESCAPE = re.compile(r'(["\\`$])')
 # Names the application may not take: it becomes /etc/<name>, <base_dir>/<name>, the unit
 # <name>.service and (by default) a user and group that the role creates or changes (shell,
@@ -212,6 +213,13 @@ def _database(check, db):
         check.add("app_database", "", "is not a dictionary", True)
         return ""
     ok = True
+    for key in db:
+        if key not in DATABASE_KEYS:  # a typo (pasword) would silently drop the value
+            shown = repr(key) if isinstance(key, str) else str(key)
+            check.errors.append(
+                f"app_database: {shown} is not a key of app_database (expected {', '.join(DATABASE_KEYS)})"
+            )
+            ok = False
     engine = db.get("engine") or DEFAULT_ENGINE
     if not isinstance(engine, str) or engine not in ENGINES:
         check.add("app_database.engine", db.get("engine"), f"is not one of {', '.join(ENGINES)}")

@@ -194,6 +194,10 @@ def _provided(check, where, item, domains, now):
 
 
 def _certificate(check, where, item, now):
+    for key in item:
+        if key not in KEYS:  # a typo would silently fall back to a default; the value may be a key
+            shown = repr(key) if isinstance(key, str) else str(key)
+            check.line(where, f"{shown} is not a key of a certificate (expected {', '.join(KEYS)})")
     cert = {key: item.get(key) for key in KEYS}
     provider = cert["provider"] if cert["provider"] is not None else "acme"
     if check.one_of(where, "provider", provider, PROVIDERS, "a provider") is None:

@@ -19,7 +19,7 @@ import jinja2
 import pytest
 import yaml
 from ansible_collections.groundwork.server.plugins.plugin_utils import _app_role
-from ansible_collections.groundwork.server.plugins.plugin_utils._app_model import SSLMODES
+from ansible_collections.groundwork.server.plugins.plugin_utils._app_model import DATABASE_KEYS, SSLMODES
 from bad_values import (
     CONTROL_CHARS,
     PRINTABLE,
@@ -358,6 +358,12 @@ CASES = [
         lambda v: inputs(app_secret_environment={v: "x"}),
     ),
     # app_database: parts of DATABASE_URL
+    (
+        "database/key",
+        ("app_database",),
+        st.one_of(WORD, control_strings()).filter(lambda k: k not in DATABASE_KEYS),
+        lambda v: database(**{v: "x"}),
+    ),
     (
         "database.engine",
         ("app_database.engine",),

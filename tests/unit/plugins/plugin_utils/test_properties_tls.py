@@ -14,7 +14,7 @@ import string
 
 import pytest
 from ansible_collections.groundwork.server.plugins.plugin_utils import _tls_role as role
-from ansible_collections.groundwork.server.plugins.plugin_utils._tls_model import PROVIDERS
+from ansible_collections.groundwork.server.plugins.plugin_utils._tls_model import KEYS, PROVIDERS
 from bad_values import (
     CONTROL_CHARS,
     PRINTABLE,
@@ -102,6 +102,15 @@ CASES = [
         ("tls_certificates[0]", "name"),
         st.one_of(escaping_names(), control_strings(LOWER), with_one_of(NAME_SYNTAX, LOWER), non_strings()),
         lambda v: certificate(name=v),
+    ),
+    # a key a certificate does not have (a typo would fall back to a default)
+    (
+        "certificate/key",
+        ("tls_certificates[0]", "is not a key of a certificate"),
+        st.one_of(st.text(LOWER + "_", min_size=1, max_size=12), control_strings()).filter(
+            lambda k: k not in KEYS
+        ),
+        lambda v: certificate(**{v: "x"}),
     ),
     # tls_certificates[].domains: the subject alternative names (DNS names only)
     (
