@@ -127,7 +127,7 @@ SETTINGS = {
     "apache_timeout": (r"[1-9][0-9]{0,4}", "seconds from 1 to 99999"),
     "apache_client_max_body_size": (r"[0-9]+[kKmMgG]?", "a size like '10m'"),
     "apache_compression_level": (r"[1-9]", "a level from 1 to 9"),
-    "apache_ssl_session_cache_size": (r"[0-9]+[kKmM]?", "a size like '10m'"),
+    "apache_ssl_session_cache_size": (r"[0-9]{1,6}[kKmM]?", "a size like '10m'"),
 }
 # Debian's module names: ssl, proxy_http, php8.2, ...
 MODULE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")

@@ -71,13 +71,13 @@ SETTINGS = {
         r"auto|[1-9][0-9]{2,5}",
         "'auto' or a number of connections per worker from 100 to 999999",
     ),
-    "nginx_keepalive_timeout": (r"[0-9]+(ms|s|m|h)?", "a time like '30s'"),
+    "nginx_keepalive_timeout": (r"[0-9]{1,6}(ms|s|m|h)?", "a time like '30s'"),
     "nginx_keepalive_requests": (r"[1-9][0-9]{0,6}", "a number"),
-    "nginx_client_max_body_size": (r"[0-9]+[kKmMgG]?", "a size like '10m'"),
+    "nginx_client_max_body_size": (r"[0-9]{1,9}[kKmMgG]?", "a size like '10m'"),
     "nginx_gzip_level": (r"[1-9]", "a level from 1 to 9"),
-    "nginx_access_log_buffer": (r"[0-9]+[kKmM]?", "a size like '64k'"),
-    "nginx_access_log_flush": (r"[0-9]+(ms|s|m)?", "a time like '5s'"),
-    "nginx_ssl_session_cache_size": (r"[0-9]+[kKmM]?", "a size like '10m'"),
+    "nginx_access_log_buffer": (r"[0-9]{1,6}[kKmM]?", "a size like '64k'"),
+    "nginx_access_log_flush": (r"[0-9]{1,6}(ms|s|m)?", "a time like '5s'"),
+    "nginx_ssl_session_cache_size": (r"[0-9]{1,6}[kKmM]?", "a size like '10m'"),
 }
 
 

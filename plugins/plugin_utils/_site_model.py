@@ -45,6 +45,8 @@ HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 HEADER_NAME_EXPECTED = "letters, digits, '-' and '_', starting with a letter or digit"
 SIZE = re.compile(r"[0-9]+[kKmMgG]?")
 TIME = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|M|y)?)+")
+SIZE_FACTORS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+SIZE_MAX = 1024**4  # 1024g: a number nginx reads without overflow
 RATE = re.compile(r"[1-9][0-9]*r/[sm]")
 # A path of a request: written unquoted by nginx, so no white space, quotes, ';', braces,
 # backslash or control character.
@@ -217,14 +219,16 @@ class _SiteChecker(Checker):
             return None
         return value
 
-    def fs_path(self, where, key, value):
-        """A directory or file of the host: FS_PATH, normalised (a final '/' allowed)."""
+    def fs_path(self, where, key, value, final_slash=False):
+        """A directory or file of the host: FS_PATH, normalised; a final '/' only with
+        ``final_slash`` (a location's root or alias: a directory of the location, which nginx
+        keeps as given for an alias)."""
         if value is None:
             return None
         if not isinstance(value, str) or not FS_PATH.fullmatch(value):
             self.add(where, key, value, f"is not valid (expected {FS_PATH_EXPECTED})")
             return None
-        bare = value.rstrip("/") or "/"
+        bare = value[:-1] if final_slash and len(value) > 1 and value.endswith("/") else value
         if self.path(where, key, bare) is None:
             return None
         return value
@@ -493,8 +497,8 @@ def _location(check, where, index, item, upstreams):
         "upstream": None,
         "proxy_path": _proxy_path(check, where, f"{at}.proxy_path", item.get("proxy_path")),
         "websocket": check.boolean(where, f"{at}.websocket", item.get("websocket"), False),
-        "root": check.fs_path(where, f"{at}.root", item.get("root")),
-        "alias": check.fs_path(where, f"{at}.alias", item.get("alias")),
+        "root": check.fs_path(where, f"{at}.root", item.get("root"), final_slash=True),
+        "alias": check.fs_path(where, f"{at}.alias", item.get("alias"), final_slash=True),
         "return": None,
         "headers": check.headers(where, f"{at}.headers", item.get("headers")),
         "raw_nginx": _raw_nginx(check, where, at + ".", item),
@@ -753,6 +757,17 @@ def _site(check, where, item, upstreams, certificates, defaults):
         SIZE,
         "a size like '10m'",
     )
+    size = site["client_max_body_size"]
+    if (
+        size is not None
+        and int(size[:-1] if size[-1:].isalpha() else size)
+        * SIZE_FACTORS[size[-1:].lower() if size[-1:].isalpha() else ""]
+        > SIZE_MAX
+    ):
+        check.add(
+            where, "client_max_body_size", size, "is too large (expected at most 1024g; 0 for no limit)"
+        )
+        site["client_max_body_size"] = None
     site["rate_limit"] = _rate_limit(check, where, item.get("rate_limit"))
     site["allow"] = check.addresses(where, "allow", item.get("allow"))
     site["deny"] = check.addresses(where, "deny", item.get("deny"))
