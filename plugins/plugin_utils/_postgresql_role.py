@@ -241,6 +241,31 @@ def host_changes(values, server, inspection, support, config):
     return contract.host_changes("postgresql", values, packages(values), inspection, support + config, facts)
 
 
+def locale_key(name):
+    """A locale as the C library matches it: the codeset without case and punctuation
+    (en_US.UTF-8 is en_US.utf8)."""
+    base, dot, codeset = name.partition(".")
+    return base + dot + re.sub(r"[^a-z0-9@]", "", codeset.lower())
+
+
+def locale_problems(databases, offered):
+    """A new database's locale the host does not offer (``locale -a``): CREATE DATABASE would
+    fail after the configuration was applied."""
+    if offered is None:
+        return []
+    known = {locale_key(name) for name in offered} | {"C", "POSIX"}
+    problems = []
+    for index, database in enumerate(databases):
+        locale = database.get("locale")
+        if database.get("state") == "present" and locale and locale_key(locale) not in known:
+            listed = ", ".join(offered) or "none"
+            problems.append(
+                f"postgresql_databases[{index}] ({database['name']}): locale {locale!r} is not offered by"
+                f" the host (locale -a lists {listed}); generate it first (locales-all, or locale-gen)"
+            )
+    return problems
+
+
 def host_problems(server, missing, probe):
     """What only the inspection can find: a packaged postgresql.conf that does not read conf.d."""
     if "postgresql" not in missing and not probe["include_dir"]:
@@ -307,6 +332,7 @@ def plan(model, inspection, context):
     # postgresql_settings against the installed server's catalogue, before any file is
     # written; on a host without PostgreSQL yet, the apply step plans again after installing
     # it (tasks/packages.yml) and this check runs then.
+    result.problems += locale_problems(access["databases"], probe.get("locales"))
     catalogue = probe.get("catalogue")
     if catalogue is not None:
         result.problems += catalogue_check.catalogue_problems(values["postgresql_settings"], catalogue)

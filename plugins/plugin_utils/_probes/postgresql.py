@@ -18,6 +18,7 @@ The catalogue is {"source", "settings": {name: {"type", "unit", "min", "max", "e
 port read from the socket's name), else from ``postgres --describe-config`` of the installed
 binaries, which knows names, types, contexts and ranges but neither units ("unit" is "?")
 nor the choices of an enum ("enum" is None). None when PostgreSQL is not installed.
+``locales`` lists what ``locale -a`` offers (a new database's locale must be one).
 """
 
 from __future__ import annotations
@@ -117,6 +118,14 @@ def catalogue(core, version, port, names):
     return None if found is None else {"source": "describe-config", "settings": found}
 
 
+def locales(core):
+    """The locales the C library offers (``locale -a``), or None when it cannot say."""
+    done = core.run(["/usr/bin/locale", "-a"])
+    if done is None or done.returncode != 0:
+        return None
+    return sorted({line.strip() for line in done.stdout.splitlines() if line.strip()})
+
+
 def inspect(args, core):
     version = (args.get("versions") or {}).get(core.os_release()["version_id"])
     memory_kb = core.memory_kb()
@@ -131,4 +140,5 @@ def inspect(args, core):
         "service": unit_state(core, args["service"].format(version)) if version else {},
         "units": {unit: unit_state(core, unit) for unit in args.get("units") or []},
         "catalogue": catalogue(core, version, args.get("port"), args.get("settings") or []),
+        "locales": locales(core),
     }

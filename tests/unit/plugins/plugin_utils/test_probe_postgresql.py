@@ -28,6 +28,8 @@ def fake_core(version_id="12", conf="include_dir = 'conf.d'\n", systemctl=None):
     systemctl = systemctl or {}
 
     def run(argv):
+        if len(argv) < 3:  # locale -a
+            return types.SimpleNamespace(returncode=0, stdout="C\nC.utf8\nPOSIX\n", stderr="")
         rc, out = systemctl.get(
             (argv[1], argv[2]), (1, "disabled\n" if argv[1] == "is-enabled" else "inactive\n")
         )
@@ -160,3 +162,7 @@ def test_no_catalogue_without_postgresql(monkeypatch):
     monkeypatch.setattr(probe.os.path, "exists", lambda path: False)
     assert probe.catalogue(catalogue_core(), 17, 5432, ["work_mem"]) is None
     assert probe.catalogue(catalogue_core(), None, 5432, ["work_mem"]) is None
+
+
+def test_the_locales_the_host_offers():
+    assert probe.inspect(ARGS, fake_core())["locales"] == ["C", "C.utf8", "POSIX"]

@@ -704,3 +704,19 @@ def test_valid_input_is_accepted(
     }
     assert errors_of(**changes) == []
     assert plan_problems(settings_map) == []
+
+
+@settings(max_examples=200)
+@given(
+    locale=st.builds(
+        lambda lang, country, codeset: f"{lang}_{country}{codeset}",
+        st.text(LOWER, min_size=2, max_size=3),
+        st.text(string.ascii_uppercase, min_size=2, max_size=2),
+        st.sampled_from(["", ".UTF-8", ".utf8", ".ISO-8859-1", "@euro"]),
+    )
+)
+def test_a_locale_the_host_does_not_offer_is_refused_before_any_file(locale):
+    databases = [{"name": "shop", "owner": "shop", "locale": locale, "state": "present"}]
+    problems = role.locale_problems(databases, ["C", "C.utf8", "POSIX"])
+    assert refused(problems, "postgresql_databases[0] (shop): locale")
+    assert role.locale_problems(databases, ["C", "C.utf8", "POSIX", locale.replace("UTF-8", "utf8")]) == []
