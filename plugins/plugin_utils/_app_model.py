@@ -29,8 +29,9 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._model_check imp
 NAME = re.compile(r"[a-z][a-z0-9_-]{0,30}")
 VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# A URL path (and query) of RFC 3986's characters; '%' only as a percent-encoded octet.
-HEALTH_PATH = re.compile(r"/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*")
+# A URL path (and query) of RFC 3986's unreserved characters and the delimiters a query
+# needs; no '%' (no encoding needed), no quote, ';' or '$'.
+HEALTH_PATH = re.compile(r"/[A-Za-z0-9._~!&()*+,=:@/?-]*")
 BALANCER_SERVER = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]*|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})")
 HOST = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252})|\[?[0-9A-Fa-f:.]+\]?")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
@@ -206,7 +207,7 @@ def database_url(db):
     return f"{engine}://{auth}@{host}:{port}/{quote(str(db['name']), safe='')}?{query}"
 
 
-def _database(check, db):
+def _database(check, db, inventory_hosts=None):
     if not db:
         return ""
     if not isinstance(db, dict):
@@ -233,6 +234,14 @@ def _database(check, db):
     host = db.get("host")
     if isinstance(host, str) and host and not HOST.fullmatch(host):
         check.add("app_database.host", host, "is not a host name or IP address")
+        ok = False
+    elif isinstance(host, str) and host and inventory_hosts and not known_host(host, inventory_hosts):
+        check.add(
+            "app_database.host",
+            host,
+            "is not a host of the inventory (expected an inventory host, an IP address or a fully"
+            " qualified name of a database outside it)",
+        )
         ok = False
     port = db.get("port")
     ok = _port(check, "app_database.port", ENGINES[engine]["port"] if port is None else port) and ok
@@ -266,6 +275,12 @@ def _env_file(env):
 
 def _escape(match):
     return "\\" + match.group(1)
+
+
+def known_host(host, inventory_hosts):
+    """A database host resolves: a host of the inventory, an IP address, or a name with a dot
+    (a database outside the inventory); a single word that is no inventory host is a typo."""
+    return host in inventory_hosts or "." in host or ":" in host
 
 
 def path_ok(value):
@@ -506,7 +521,12 @@ def app_model(item, playbook_dir=".", inventory_hosts=None):
     _port(check, "app_port", item.get("port"), low=1024)
     path = item.get("health_path")
     if not isinstance(path, str) or not HEALTH_PATH.fullmatch(path):
-        check.add("app_health_path", path, "is not a URL path starting with '/' (without spaces)")
+        check.add(
+            "app_health_path",
+            path,
+            "is not a URL path starting with '/' (without spaces; expected A-Z a-z 0-9 and . _ ~ ! & ( ) * +"
+            " , = : @ / ? -)",
+        )
     _command(check, item.get("command"))
     for var in ("releases_kept", "health_retries"):
         value = item.get(var)
@@ -521,7 +541,7 @@ def app_model(item, playbook_dir=".", inventory_hosts=None):
     secret = _environment(check, "app_secret_environment", item.get("secret_environment") or {}, True)
     for key in sorted(set(env) & set(secret)):
         check.add("app_secret_environment", key, "is also set in app_environment")
-    url = _database(check, item.get("database"))
+    url = _database(check, item.get("database"), inventory_hosts)
     if url and ("DATABASE_URL" in env or "DATABASE_URL" in secret):
         check.add("app_database", "DATABASE_URL", "would overwrite DATABASE_URL set in app_environment")
     merged = {**env, **secret}

@@ -38,6 +38,7 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._tree_manifest i
 )
 
 CACHE = os.path.join("~", ".cache", "groundwork", "app")
+REQUIREMENTS = "requirements.txt"
 
 # The variables app_model checks (keys without the app_ prefix), as they are.
 CHECKED = (
@@ -131,6 +132,12 @@ def read_source(model, cache=CACHE):
     except (OSError, tarfile.TarError, AnsibleError) as exc:
         return [f"app_source: {model['source']!r} cannot be read ({exc})"]
     requirements = os.path.join(directory, model["requirements_file"])
+    if model["requirements_file"] != REQUIREMENTS and not os.path.isfile(requirements):
+        # a requirements file named on purpose must be there: a typo would deploy without it
+        return [
+            f"app_requirements_file: {model['requirements_file']!r} is not a file of the source"
+            f" (looked at {requirements}; expected a file there, or the default {REQUIREMENTS})"
+        ]
     model["source_dir"] = directory
     model["has_requirements"] = os.path.isfile(requirements)
     model["requirements_sum"] = requirements_sum(requirements)

@@ -35,12 +35,12 @@ def valid(tmp_path):
 
 
 def errors_of(item, **options):
-    options.setdefault("inventory_hosts", ["lb1", "app1"])
+    options.setdefault("inventory_hosts", ["lb1", "app1", "db"])
     return app_model(item, **options)["errors"]
 
 
 def test_valid_input(valid):
-    model = app_model(valid, inventory_hosts=["lb1"])
+    model = app_model(valid, inventory_hosts=["lb1", "db"])
     assert model["errors"] == []
     assert model["source_kind"] == "directory"
     # sorted, escaped for systemd's EnvironmentFile
@@ -50,7 +50,7 @@ def test_valid_input(valid):
 def test_archive_and_relative_source(valid, tmp_path):
     (tmp_path / "app.tar.gz").write_bytes(b"")
     valid["source"] = "app.tar.gz"
-    model = app_model(valid, playbook_dir=str(tmp_path), inventory_hosts=["lb1"])
+    model = app_model(valid, playbook_dir=str(tmp_path), inventory_hosts=["lb1", "db"])
     assert (model["errors"], model["source_kind"]) == ([], "archive")
     assert model["source"] == str(tmp_path / "app.tar.gz")
 
@@ -161,7 +161,7 @@ def test_database_url_variants(db, expected):
 
 def test_database_url_in_environment(valid):
     valid["database"] = {"host": "db", "name": "d", "user": "u", "password": "x", "sslmode": "require"}
-    model = app_model(valid, inventory_hosts=["lb1"])
+    model = app_model(valid, inventory_hosts=["lb1", "db"])
     expected = "postgresql://u:x@db:5432/d?sslmode=require"
     assert model["database_url"] == expected
     assert f'DATABASE_URL="{expected}"\n' in model["env_content"]
@@ -219,7 +219,7 @@ def test_database_url_by_engine(db, expected):
 
 def test_mariadb_url_in_environment(valid):
     valid["database"] = {"engine": "mariadb", "host": "db", "name": "d", "user": "u", "password": "x"}
-    model = app_model(valid, inventory_hosts=["lb1"])
+    model = app_model(valid, inventory_hosts=["lb1", "db"])
     expected = "mariadb://u:x@db:3306/d?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt"
     assert (model["errors"], model["database_url"]) == ([], expected)
     assert f'DATABASE_URL="{expected}"\n' in model["env_content"]
@@ -273,12 +273,12 @@ def test_mariadb_url_in_environment(valid):
 )
 def test_engine_errors(valid, database, expected):
     valid["database"] = database
-    model = app_model(valid, inventory_hosts=["lb1"])
+    model = app_model(valid, inventory_hosts=["lb1", "db"])
     assert (model["errors"], model["database_url"]) == (expected, "")
 
 
 @pytest.mark.parametrize("sslmode", ["allow", "prefer"])
 def test_opportunistic_sslmodes_stay_with_postgresql(valid, sslmode):
     valid["database"] = {"host": "db", "name": "d", "user": "u", "sslmode": sslmode}
-    model = app_model(valid, inventory_hosts=["lb1"])
+    model = app_model(valid, inventory_hosts=["lb1", "db"])
     assert (model["errors"], model["database_url"]) == ([], f"postgresql://u@db:5432/d?sslmode={sslmode}")

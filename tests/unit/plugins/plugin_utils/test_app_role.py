@@ -22,7 +22,7 @@ UNIT = "[Unit]\nDescription=demo\n"
 class Context:
     def __init__(self, check_mode=False):
         self.host = "app1"
-        self.groups = {"all": ["app1", "lb1"], "loadbalancers": ["lb1"]}
+        self.groups = {"all": ["app1", "lb1", "db", "db1"], "loadbalancers": ["lb1"]}
         self.hostvars = {}
         self.check_mode = check_mode
         self.rendered = []

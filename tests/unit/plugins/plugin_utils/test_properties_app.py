@@ -38,12 +38,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).parents[4]
-INVENTORY = ["app1", "lb1", "lb2"]
+INVENTORY = ["app1", "lb1", "lb2", "db1"]
 LOWER = string.ascii_lowercase
 ALNUM = LOWER + string.digits
 WORD = st.text(LOWER, min_size=1, max_size=8)
 SOURCE = tempfile.mkdtemp(prefix="gw-properties-app-")
 (Path(SOURCE) / "app.py").write_text("print('hello')\n")
+(Path(SOURCE) / "deps").mkdir()
+(Path(SOURCE) / "deps" / "prod.txt").write_text("# nothing\n")
 CACHE = tempfile.mkdtemp(prefix="gw-properties-app-cache-")
 DEBIAN = {"id": "debian", "name": "Debian GNU/Linux", "version_id": "12", "version": "12.8"}
 TEMPLATES = jinja2.Environment(  # noqa: S701 (a unit file, not HTML)
@@ -113,7 +115,8 @@ def database(**changes):
 
 def problems_of(given_inputs):
     model, problems = _app_role.validate(given_inputs, Context(), cache=CACHE)
-    assert (model is None) == bool(problems)
+    # problems of reading the source come with the model: the action refuses either way
+    assert model is not None or problems
     return problems
 
 
@@ -137,6 +140,9 @@ RESERVED = [
     "mysql",
     "dbus",
 ]
+
+
+SEGMENT_ = st.text(LOWER, min_size=1, max_size=8)
 
 
 def not_boolean():
@@ -298,6 +304,7 @@ CASES = [
         st.one_of(
             st.sampled_from(["..", "../requirements.txt", "/etc/passwd", "a//b.txt", "./r.txt", "r/", ""]),
             WORD.map(lambda s: f"{s}/../../{s}.txt"),
+            SEGMENT_.map(lambda s: f"{s}/requirements.txt"),  # not a file of the source
             control_strings(),
             non_strings(),
         ),
@@ -376,6 +383,9 @@ CASES = [
         "database.host",
         ("app_database.host",),
         st.one_of(
+            st.text(ALNUM + "-_", min_size=1, max_size=10).filter(
+                lambda h: h not in INVENTORY
+            ),  # no such host
             control_strings(ALNUM + "."),
             with_one_of(" /@?#;'\"$%\\<>", ALNUM, min_size=1),
             non_strings(),
@@ -426,7 +436,7 @@ CASES = [
         st.one_of(
             control_strings().map(lambda s: "/" + s),
             with_one_of(URL_SYNTAX).map(lambda s: "/" + s),
-            WORD.map(lambda s: f"/{s}%zz"),
+            with_one_of("%;'$", LOWER).map(lambda s: "/" + s),
             WORD,
             non_strings(),
         ),
@@ -662,7 +672,10 @@ def valid_inputs(draw):
         app_database={
             "engine": draw(st.sampled_from(["postgresql", "mariadb"])),
             "host": draw(
-                st.one_of(st.sampled_from(["db1", "10.0.0.7", "[fd00::7]", "db.example.org"]), SEGMENT)
+                st.one_of(
+                    st.sampled_from(["db1", "10.0.0.7", "[fd00::7]", "db.example.org"]),
+                    SEGMENT.map(lambda s: s + ".example.org"),  # a database outside the inventory
+                )
             ),
             "port": draw(st.one_of(st.none(), st.integers(1, 65535))),
             "name": draw(TEXT.filter(bool)),
@@ -687,7 +700,7 @@ def valid_inputs(draw):
         app_balancer_server=draw(st.sampled_from(["10.0.0.5", "app1", "[fd00::5]"]))
         + f":{draw(st.integers(1, 65535))}",
         app_python=draw(st.sampled_from([None, True, False, "yes", "no"])),
-        app_requirements_file="/".join(draw(st.lists(SEGMENT, min_size=1, max_size=3))),
+        app_requirements_file=draw(st.sampled_from(["requirements.txt", "deps/prod.txt"])),
         app_system_site_packages=draw(st.booleans()),
         app_packages=draw(
             st.lists(
