@@ -189,7 +189,13 @@ def request(model, context):
         "dirs": [],
         "packages": _app_plan.inspected_packages(model["packages"]),
         "units": [place["unit"]],
-        "probe": {"app_dir": place["app_dir"], "user": model["user"], "group": model["group"]},
+        "probe": {
+            "app_dir": place["app_dir"],
+            "user": model["user"],
+            "group": model["group"],
+            "unit": place["unit"],
+            "watched": [place["env_file"], place["unit_file"], place["current"]],
+        },
     }
 
 
@@ -256,6 +262,11 @@ def plan(model, inspection, context):
             _app_plan.prune_changes(place["releases_dir"], releases["remove"]),
         )
     )
+    stale = host.get("stale") or []
+    if stale and (unit_state or {}).get("active") == "active":
+        # An earlier run wrote these and stopped before the restart (a dead controller, a
+        # balancer that could not drain the server): the service still runs on the old ones.
+        result.extend([Change("service", place["unit"], f"running since before {', '.join(stale)} changed")])
     result.secret = model["secret"]
     result.data.update(
         {
@@ -282,7 +293,8 @@ def plan(model, inspection, context):
             "apt_cache_valid_time": model["apt_cache_valid_time"],
             "balancers": model["balancers"],
             "balancer_server": model["balancer_server"],
-            "restart": _app_plan.restart(
+            "restart": bool(stale)
+            or _app_plan.restart(
                 result.changes, place, target, model["version"], host["current"], unit_state
             ),
             "restore": _app_plan.restore_messages(model["name"], place["unit"], target, host["current"]),

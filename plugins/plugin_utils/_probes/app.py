@@ -5,10 +5,13 @@
 shared probe library (plugin_utils/_host_probe.py, which passes its generic probes as
 ``core``). Standard library only, read-only.
 
-``args``: {"app_dir", "user", "group"}. The answer: the release ``current`` points to, the
-release directories, the history of releases that went live, which releases have a
-virtualenv, and the application's account. Packages, the unit's state and the digests and
-attributes of the role's files are the generic part of the same inspection.
+``args``: {"app_dir", "user", "group", "unit", "watched"}. The answer: the release
+``current`` points to, the release directories, the history of releases that went live,
+which releases have a virtualenv, the application's account, and which of the ``watched``
+paths (the environment file, the unit, ``current``) changed after the running service
+started (``stale``: a run that wrote them and died before the restart left it so).
+Packages, the unit's state and the digests and attributes of the role's files are the
+generic part of the same inspection.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import time
 
 
 def account(user, group):
@@ -44,6 +48,29 @@ def account(user, group):
     return {"user": user_info, "group": group_exists}
 
 
+def stale(unit, paths, core):
+    """The ``paths`` changed after the main process of ``unit`` started (none when it does
+    not run). The start is systemd's monotonic timestamp, turned into wall-clock time here."""
+    done = core.run(
+        ["/usr/bin/systemctl", "show", "--property=ExecMainStartTimestampMonotonic,MainPID", "--", unit]
+    )
+    values = dict(line.split("=", 1) for line in (done.stdout if done else "").splitlines() if "=" in line)
+    if (
+        values.get("MainPID", "0") in ("", "0")
+        or not values.get("ExecMainStartTimestampMonotonic", "").isdigit()
+    ):
+        return []
+    started = time.time() - (time.monotonic() - int(values["ExecMainStartTimestampMonotonic"]) / 1e6)
+    changed = []
+    for path in paths:
+        try:
+            if os.lstat(path).st_mtime > started:
+                changed.append(path)
+        except OSError:
+            continue
+    return changed
+
+
 def inspect(args, core):
     app_dir = args["app_dir"]
     releases_dir = os.path.join(app_dir, "releases")
@@ -58,4 +85,5 @@ def inspect(args, core):
         "history": [name for name in history if name],
         "venvs": venvs,
         "account": account(args["user"], args["group"]),
+        "stale": stale(args["unit"], args["watched"], core) if args.get("unit") else [],
     }

@@ -261,7 +261,13 @@ def test_the_request_names_the_release_files_and_the_probe(source, tmp_path):
     asked = _app_role.request(model, Context())
     assert asked["units"] == ["demo.service"]
     assert asked["packages"] == ["python3-apt", "python3-venv"]
-    assert asked["probe"] == {"app_dir": "/srv/demo", "user": "demo", "group": "demo"}
+    assert asked["probe"] == {
+        "app_dir": "/srv/demo",
+        "user": "demo",
+        "group": "demo",
+        "unit": "demo.service",
+        "watched": ["/etc/demo/env", "/etc/systemd/system/demo.service", "/srv/demo/current"],
+    }
     assert "/srv/demo/releases/1/app.py" in asked["files"]
     rollback = validated(source, tmp_path, app_rollback=True, app_source="")
     assert not any(
@@ -345,6 +351,20 @@ def test_drift_is_found(source, tmp_path, drift, expected, restart):
     plan = _app_role.plan(model, inspection(model, probe, files), Context())
     assert plan.result()["summary"] == expected
     assert plan.data["restart"] is restart
+
+
+def test_a_service_running_since_before_its_files_changed_restarts(source, tmp_path):
+    # A run wrote the environment file and died before the restart: the files are as
+    # wanted, but the service runs on the old ones; the next run restarts it, and says so.
+    model = validated(source, tmp_path)
+    _first, files = converged(model)
+    probe = {**host("1", ["1"], ["1"], ["1"], ACCOUNT), "stale": ["/etc/demo/env"]}
+    plan = _app_role.plan(model, inspection(model, probe, files), Context())
+    assert plan.result()["summary"] == ["service demo.service: running since before /etc/demo/env changed"]
+    assert plan.data["restart"] is True
+    settled = _app_role.plan(model, inspection(model, {**probe, "stale": []}, files), Context())
+    assert settled.result()["summary"] == []
+    assert settled.data["restart"] is False
 
 
 def test_a_new_release_switches_and_prunes(source, tmp_path):

@@ -27,7 +27,17 @@ def test_the_app_inspection_of_a_host_without_the_app(tmp_path):
         "history": [],
         "venvs": [],
         "account": {"user": None, "group": False},
+        "stale": [],
     }
+
+
+def test_the_app_inspection_names_what_changed_after_the_service_started(tmp_path):
+    # A unit that does not run (here: none at all) started nothing: no path is stale.
+    watched = tmp_path / "env"
+    watched.write_text("A=1\n")
+    args = {"app_dir": str(tmp_path), "user": "nobody-x", "group": "nogroup-x"}
+    info = inspect({**args, "unit": "groundwork-no-such-unit.service", "watched": [str(watched)]})
+    assert info["stale"] == []
 
 
 def test_the_app_inspection_reads_releases_current_history_and_account(tmp_path):
