@@ -368,7 +368,6 @@ for _var in AUTO:
 
 
 @pytest.mark.parametrize("case", CASES.keys())
-@settings(max_examples=600)
 @given(data=st.data())
 def test_every_bad_value_is_refused_naming_its_field(case, data):
     field, changes, strategy = CASES[case]
@@ -409,7 +408,7 @@ sysctl_values = st.one_of(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=500)
 @given(
     users=st.lists(valid_users, min_size=1, max_size=3, unique_by=lambda u: u["name"]),
     hostname=st.one_of(st.just(""), valid_hosts),
