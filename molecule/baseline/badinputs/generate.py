@@ -85,7 +85,7 @@ def token(rng, value, field):
 
 def escape(rng, value, field):
     """A name or path that escapes its directory: '..', '/abs', 'a/b', '../x', 'x/../../y'."""
-    word = "".join(rng.choice(LOWER) for _ in range(rng.randint(1, 6)))
+    word = "".join(rng.choice(LOWER) for _index in range(rng.randint(1, 6)))
     return rng.choice(
         ["..", f"../{word}", f"{word}/../../etc/{word}", f"/{word}", f"{word}/{word}", f"/etc/../{word}"]
     )
@@ -94,7 +94,7 @@ def escape(rng, value, field):
 def bad_path(rng, value, field):
     """A path that is not absolute and normalised: relative, '..', '.', '//', trailing '/'."""
     parts = [w for w in (value or "/srv/x").split("/") if w] or ["x"]
-    word = "".join(rng.choice(LOWER) for _ in range(rng.randint(1, 6)))
+    word = "".join(rng.choice(LOWER) for _index in range(rng.randint(1, 6)))
     return rng.choice(
         [
             "/".join(parts),
@@ -133,7 +133,7 @@ def wrong_type(rng, value, field):
     """A value of a type the field does not take: a word for a number, a list or a mapping
     for a string (the argument spec turns numbers into strings), a word for a boolean."""
     kind = field.get("type", "str")
-    word = "".join(rng.choice(LOWER) for _ in range(rng.randint(3, 8)))
+    word = "".join(rng.choice(LOWER) for _index in range(rng.randint(3, 8)))
     if kind == "int":
         return rng.choice([word, [rng.randint(1, 9)], {word: 1}, f"{rng.randint(1, 9)}.5"])
     if kind == "bool":
@@ -147,14 +147,14 @@ def choice(rng, value, field):
     """A value that is not one of the field's choices: a near miss (case, suffix) or a word."""
     valid = field["choices"]
     base = str(rng.choice(valid))
-    word = "".join(rng.choice(LOWER) for _ in range(rng.randint(3, 8)))
+    word = "".join(rng.choice(LOWER) for _index in range(rng.randint(3, 8)))
     candidates = [base.upper(), base + "x", " " + base, base + "-" + word, word]
     return rng.choice([c for c in candidates if c not in valid])
 
 
 def package(rng, value, field):
     """A name outside Debian's package-name syntax (Policy 5.6.7)."""
-    word = "".join(rng.choice(LOWER) for _ in range(rng.randint(2, 8)))
+    word = "".join(rng.choice(LOWER) for _index in range(rng.randint(2, 8)))
     return rng.choice(
         [
             rng.choice(LOWER),
@@ -169,13 +169,13 @@ def package(rng, value, field):
 def reference(rng, value, field):
     """A name that resolves to nothing: a certificate, upstream, group, host, role, user or
     database that the inventory and the role's model do not have."""
-    word = "".join(rng.choice(LOWER + string.digits) for _ in range(6))
+    word = "".join(rng.choice(LOWER + string.digits) for _index in range(6))
     return f"{field.get('prefix', 'missing')}-{word}"
 
 
 def setting(rng, value, field):
     """A server setting the installed server does not know, or a value it rejects."""
-    word = "".join(rng.choice(LOWER) for _ in range(rng.randint(4, 9)))
+    word = "".join(rng.choice(LOWER) for _index in range(rng.randint(4, 9)))
     return rng.choice(field["settings"])(word, rng)
 
 
@@ -426,7 +426,7 @@ FIELDS = [
 
 
 def _word(rng, size=6):
-    return "".join(rng.choice(LOWER) for _ in range(size))
+    return "".join(rng.choice(LOWER) for _index in range(size))
 
 
 def _valid_at(values, path):

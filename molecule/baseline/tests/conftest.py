@@ -28,21 +28,35 @@ def in_container(host):
     return host.run("systemd-detect-virt --container").stdout.strip() not in ("", "none")
 
 
+def memoized(method):
+    """Each answer of a State's method once per State (one State per host for the session)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args):
+        key = (method.__name__, args)
+        if key not in self.memo:
+            self.memo[key] = method(self, *args)
+        return self.memo[key]
+
+    return wrapper
+
+
 class State:
     """One host's command outputs, each read once."""
 
     def __init__(self, name):
         self.name = name
+        self.memo = {}
         self.host = testinfra.get_host(f"docker://{name}")
         self.container = in_container(self.host)
 
-    @functools.cache  # noqa: B019 - one State per host for the session (see state())
+    @memoized
     def out(self, command):
         result = self.host.run(command)
         assert result.rc == 0, f"{self.name}: {command}: {result.stderr}"
         return result.stdout
 
-    @functools.cache  # noqa: B019
+    @memoized
     def sshd(self, spec=""):
         """sshd's effective settings (sshd -T, optionally for a connection -C spec): {key: [values]}."""
         settings = {}
@@ -51,7 +65,7 @@ class State:
             settings.setdefault(key.lower(), []).append(value.strip())
         return settings
 
-    @functools.cache  # noqa: B019
+    @memoized
     def ssh_client(self):
         """The client's effective settings for a host (ssh -G): {key: value}."""
         settings = {}
@@ -60,7 +74,7 @@ class State:
             settings.setdefault(key.lower(), value.strip())
         return settings
 
-    @functools.cache  # noqa: B019
+    @memoized
     def sysctl_files(self):
         """What systemd-sysctl applies at boot: [(file, key, value)] in the order it reads them.
 
