@@ -579,6 +579,7 @@ def systemd_literal(value):
     return value.replace("%%", "%")
 
 
+@settings(max_examples=200)  # rendering or parsing per example: fewer, still varied
 @given(description=TEXT.filter(lambda s: not s.rstrip().endswith("\\")))
 def test_an_accepted_description_stays_one_literal_line(description):
     unit = planned(inputs(app_description=description))["unit_content"]
@@ -599,6 +600,7 @@ WORDS = st.lists(
 )
 
 
+@settings(max_examples=200)  # rendering or parsing per example: fewer, still varied
 @given(
     program=st.text(ALNUM + "_-.", min_size=1, max_size=8).filter(lambda w: w[0] not in "-." and w != ".."),
     words=WORDS.filter(lambda ws: ";" not in ws),
@@ -614,6 +616,7 @@ def test_an_accepted_command_reaches_the_program_literally(program, words):
     assert value.replace("%%", "%").replace("$$", "$") == command
 
 
+@settings(max_examples=200)  # rendering or parsing per example: fewer, still varied
 @given(
     values=st.dictionaries(
         st.text(string.ascii_uppercase + "_", min_size=1, max_size=6).filter(
@@ -714,7 +717,7 @@ def valid_inputs(draw):
     )
 
 
-@settings(max_examples=100)
+@settings(max_examples=60)
 @given(values=valid_inputs())
 def test_valid_input_is_accepted(values):
     model, problems = _app_role.validate(values, Context(), cache=CACHE)
