@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The cluster's unit runs in the sandbox of its systemd drop-in, rated 5.0 or less by
 systemd-analyze; the server still reloads (the renewal hook), serves the app over TLS, runs
-parallel queries (shared memory) and the JIT, and is backed up; a changed drop-in is put back
+parallel queries (shared memory) and is backed up; a changed drop-in is put back
 and restarts the server, once."""
 
 from __future__ import annotations
@@ -35,18 +35,15 @@ def test_the_renewal_hook_reloads_the_sandboxed_server(db, unit):
     assert sandboxlib.main_pid(db, unit) == before
 
 
-def test_parallel_workers_and_the_jit_work_in_the_sandbox(db):
-    # dynamic shared memory (/dev/shm in the private /dev) for the workers; JIT-compiled code
+def test_parallel_workers_work_in_the_sandbox(db):
+    # dynamic shared memory (/dev/shm in the private /dev) for the workers
     plan = local_sql(
         db,
         "SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
-        " SET min_parallel_table_scan_size = 0; SET jit_above_cost = 0;"
+        " SET min_parallel_table_scan_size = 0;"
         " EXPLAIN (ANALYZE, COSTS OFF) SELECT count(*) FROM pg_class a, pg_class b",
     )
     assert "Workers Launched: 2" in plan, plan
-    # the JIT where the installed packages provide it (LLVM)
-    if local_sql(db, "SELECT pg_jit_available()") == "t":
-        assert "JIT:" in plan, plan
 
 
 def test_a_changed_drop_in_is_put_back_with_one_restart(db, app, unit, tmp_path):
