@@ -28,6 +28,7 @@ from ansible_collections.groundwork.server.plugins.plugin_utils import _database
 from ansible_collections.groundwork.server.plugins.plugin_utils import _postgresql_settings as catalogue_check
 from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import Checker
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
+    Change,
     Plan,
     missing_packages,
     release_problem,
@@ -353,6 +354,16 @@ def plan(model, inspection, context):
     support, config = file_sets(values, server, rendered, programs, probe["hooks"])
     changes, answers = host_changes(values, server, inspection, support, config)
     result.extend(changes)
+    pending = probe.get("pending") or {}
+    if pending.get("restart") or pending.get("reload"):
+        # An earlier run wrote the files and stopped before the reload or the restart: the
+        # server still runs without these settings.
+        what = (
+            f"runs without {', '.join(pending['restart'])} of its files: a restart"
+            if pending.get("restart")
+            else f"has not read {', '.join(pending['reload'])} since it changed: a reload"
+        )
+        result.extend([Change("service", server["service"], what)])
     result.data.update(
         {
             **server,
@@ -365,6 +376,8 @@ def plan(model, inspection, context):
             "fresh_check": context.check_mode and "postgresql" in missing,
             # no catalogue of settings yet: plan again once the packages are installed
             "recheck": catalogue is None,
+            "pending_restart": bool(pending.get("restart")),
+            "pending_reload": bool(pending.get("reload")) and not pending.get("restart"),
             "support_files": support,
             "config_files": config,
             "roles": access["roles"],

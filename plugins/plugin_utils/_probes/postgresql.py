@@ -118,6 +118,46 @@ def catalogue(core, version, port, names):
     return None if found is None else {"source": "describe-config", "settings": found}
 
 
+# What the running server does not apply of its files. A restart is pending for a setting
+# pg_settings flags (read at the last reload) and for one whose last entry in the files the
+# server reports it cannot take without restarting (pg_file_settings parses the files now);
+# a reload is pending when a file changed after the server last loaded them.
+PENDING = (
+    "SELECT json_build_object('restart', (SELECT coalesce(json_agg(DISTINCT name), '[]') FROM ("
+    "SELECT name FROM pg_settings WHERE pending_restart UNION SELECT f.name FROM (SELECT DISTINCT ON (name)"
+    " name, error FROM pg_file_settings WHERE name IS NOT NULL ORDER BY name, seqno DESC) f"
+    " WHERE f.error IS NOT NULL) r), 'loaded', extract(epoch FROM pg_conf_load_time()))"
+)
+
+
+def pending(core, port, config_dir):
+    """{"restart": [setting names], "reload": [files]}: what the running server does not apply
+    of its configuration (a run that wrote the files and stopped before the reload or the
+    restart leaves it so); None when no server answers on ``port``."""
+    if not os.path.exists(PSQL) or not str(port).isdigit() or int(port) not in _running_ports():
+        return None
+    argv = [RUNUSER, "-u", "postgres", "--", PSQL, "-X", "-q", "-A", "-t", "-h", SOCKET_DIR,
+            "-p", str(port), "-d", "postgres", "-c", PENDING]  # fmt: skip
+    done = core.run(argv)
+    if done is None or done.returncode != 0:
+        return None
+    try:
+        answer = json.loads(done.stdout.strip())
+        loaded = float(answer["loaded"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    files = [os.path.join(config_dir, name) for name in ("postgresql.conf", "pg_hba.conf")]
+    files += sorted(glob.glob(os.path.join(config_dir, "conf.d", "*.conf")))
+    newer = []
+    for path in files:
+        try:
+            if os.stat(path).st_mtime > loaded:
+                newer.append(path)
+        except OSError:
+            continue
+    return {"restart": sorted(answer.get("restart") or []), "reload": newer}
+
+
 def locales(core):
     """The locales the C library offers (``locale -a``), or None when it cannot say."""
     done = core.run(["/usr/bin/locale", "-a"])
@@ -141,4 +181,5 @@ def inspect(args, core):
         "units": {unit: unit_state(core, unit) for unit in args.get("units") or []},
         "catalogue": catalogue(core, version, args.get("port"), args.get("settings") or []),
         "locales": locales(core),
+        "pending": pending(core, args.get("port"), f"/etc/postgresql/{version}/main") if version else None,
     }

@@ -242,6 +242,30 @@ def test_a_configured_host_has_nothing_to_change():
     assert result.data["roles"][0]["name"] == "shop"
 
 
+@pytest.mark.parametrize(
+    ("pending", "reason", "restart", "reload"),
+    [
+        ({"restart": ["max_connections"], "reload": []}, "runs without max_connections", True, False),
+        (
+            {"restart": [], "reload": ["/etc/postgresql/15/main/conf.d/groundwork.conf"]},
+            "has not read /etc/postgresql/15/main/conf.d/groundwork.conf since it changed: a reload",
+            False,
+            True,
+        ),
+    ],
+)
+def test_settings_the_server_does_not_apply_yet_are_applied(pending, reason, restart, reload):
+    # A run wrote the files and died before the reload or restart: the files are as wanted,
+    # the server's pg_file_settings says what it does not apply; this run applies it.
+    values = given()
+    inspection = converged(values)
+    inspection["probe"]["pending"] = pending
+    result = plan(values, inspection)
+    assert kinds_and_targets(result) == [("service", SERVICE12)]
+    assert reason in result.changes[0].reason
+    assert (result.data["pending_restart"], result.data["pending_reload"]) == (restart, reload)
+
+
 def test_a_fresh_host_gets_everything():
     result = plan(given(), fresh_inspection())
     assert kinds_and_targets(result) == [
