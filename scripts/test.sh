@@ -55,7 +55,8 @@ stage_units() {
   local rc=0
   # The architecture picture's tests render with Graphviz's dot.
   ensure_graphviz
-  (cd "$GW_ROOT" && pytest -q -p no:cacheprovider tests/unit) || rc=$?
+  # Both cores: the property tests (hypothesis) are most of the time.
+  (cd "$GW_ROOT" && pytest -q -p no:cacheprovider -n auto tests/unit) || rc=$?
   # pytest exits 5 when it collects nothing: no unit tests is a failure here too.
   return "$rc"
 }

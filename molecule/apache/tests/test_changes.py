@@ -52,7 +52,7 @@ CASES = {
     ),
     "header value with a line break": (
         with_site(0, headers={"X-Test": "a\nb"}),
-        "apache_sites[0] (shop): headers.X-Test 'a\\nb' must not contain line breaks",
+        "apache_sites[0] (shop): headers.X-Test 'a\\nb' must not contain control characters",
     ),
     "invalid server name": (
         with_site(1, server_names=["admin_test!"]),
@@ -125,13 +125,17 @@ def assert_rolled_back(host, curl, run, expected):
     return output
 
 
-def test_a_syntax_error_is_rolled_back(host, curl, tmp_path):
-    # Apache's own verdict is passed on
+def test_a_directive_apache_rejects_is_refused_before_anything_is_written(host, curl, tmp_path):
+    # the installed Apache judged the raw directive in the one inspection, before the plan
     assert_rolled_back(
         host,
         curl,
         lambda: run_playbook(with_site(0, raw_apache=["NoSuchDirective on"]), tmp_path),
-        ["Invalid command 'NoSuchDirective'"],
+        [
+            "apache_sites[0] (shop): raw_apache",
+            "is refused by the installed Apache",
+            "Invalid command 'NoSuchDirective'",
+        ],
     )
 
 
