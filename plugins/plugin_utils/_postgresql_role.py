@@ -35,6 +35,7 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
 )
 from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_model import postgresql_model
 from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_tune import postgresql_tune
+from ansible_collections.groundwork.server.plugins.plugin_utils._web_server import SSL_CIPHERS
 
 ROLE = "postgresql"
 # Debian's PostgreSQL of each release.
@@ -149,6 +150,11 @@ def resolve(values, host, groups, hostvars, sources, tls_certificates=None):
     return contract.resolve(build, hostvars, sources, settings_problems(values, tls_certificates))
 
 
+# Who connected, from where, and when they left (the dev-sec baseline's logging); settings
+# like the tuned ones, so that postgresql_settings may override them.
+LOGGING = {"log_connections": "on", "log_disconnections": "on", "log_line_prefix": "%m [%p] %q%u@%d from %h "}
+
+
 def tuning(values, probe, version):
     """The tuned settings (postgresql_tune) and the line that says what they were tuned for."""
     tuned = postgresql_tune(
@@ -158,7 +164,7 @@ def tuning(values, probe, version):
         max_connections=values["postgresql_max_connections"],
         storage=values["postgresql_storage"],
         version=version,
-        overrides=values["postgresql_settings"],
+        overrides={**LOGGING, **values["postgresql_settings"]},
     )
     memory = int(tuned.pop("_memory_bytes"))
     limited = probe["cgroup_memory"] != "max" and memory < int(probe["memtotal_mb"]) * 1048576
@@ -343,6 +349,8 @@ def plan(model, inspection, context):
         **server,
         **tuning(values, probe, server["version"]),
         "listen_addresses": access["listen_addresses"],
+        # Mozilla's intermediate TLS 1.2 ciphers, as the web servers and MariaDB have them
+        "ssl_ciphers": ":".join(SSL_CIPHERS),
         "hba": access["hba"],
         "certificate_dir": contracts.CERTIFICATE_DIR,
         "check": CHECK,
