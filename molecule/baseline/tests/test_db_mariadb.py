@@ -361,9 +361,9 @@ def test_mysql_db_05b_no_empty_authentication_string():
 
 
 def test_mysql_db_06_no_grant_option():
-    granting = {(u, h) for u, h in sql("SELECT user, host FROM mysql.user WHERE grant_priv = 'Y'")}
+    granting = set(map(tuple, sql("SELECT user, host FROM mysql.user WHERE grant_priv = 'Y'")))
     assert granting <= ADMINS, f"accounts with the grant option: {granting - ADMINS}"
-    per_database = [row for row in sql("SELECT user, host, db FROM mysql.db WHERE grant_priv = 'Y'")]
+    per_database = list(sql("SELECT user, host, db FROM mysql.db WHERE grant_priv = 'Y'"))
     assert [row for row in per_database if (row[0], row[1]) not in ADMINS] == [], per_database
 
 
