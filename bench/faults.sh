@@ -14,12 +14,15 @@
 #   GW_FAULTS_KILLS=20    controller kills (SIGKILL to ansible-playbook's process group)
 #   GW_FAULTS_SEED=N      the random moments of an earlier run again (it prints its seed)
 #   GW_DEMO_RELEASE=12    Debian release of the containers
+#   GW_FAULTS_REUSE=1     use the demo as it stands (converged) instead of re-creating it
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/../scripts/lib/common.sh"
 
 [[ "${GW_FAULTS_KILLS:-20}" =~ ^[1-9][0-9]*$ ]] || die "GW_FAULTS_KILLS must be a positive integer"
 ensure_venv
 activate_venv
-"$GW_ROOT/scripts/demo.sh" down >/dev/null 2>&1
-"$GW_ROOT/scripts/demo.sh" up >/dev/null || die "the demo did not come up (scripts/demo.sh up)"
+if [ "${GW_FAULTS_REUSE:-0}" != 1 ]; then
+  "$GW_ROOT/scripts/demo.sh" down >/dev/null 2>&1
+  "$GW_ROOT/scripts/demo.sh" up >/dev/null || die "the demo did not come up (scripts/demo.sh up)"
+fi
 exec python3 "$GW_ROOT/bench/faults/faults.py"
