@@ -19,9 +19,7 @@ import jinja2
 import pytest
 from ansible_collections.groundwork.server.plugins.plugin_utils import _base_plan, _base_role
 from bad_values import (
-    CONTROL_CHARS,
     any_text,
-    bad_package_names,
     bad_paths,
     control_strings,
     escaping_names,
@@ -33,6 +31,7 @@ from bad_values import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from role_properties import not_in, package_cases, plus_control
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKbNbLnVZ1qNNpZb6Sgq8XmPQBB8o8p3N7dkm1GHUaOF alice@laptop"
 USER = {"name": "alice", "ssh_keys": [KEY]}
@@ -103,19 +102,6 @@ def errors_of(**changes):
 
 def with_user(**keys):
     return {"base_admin_users": [{**USER, **keys}]}
-
-
-def plus_control(valid):
-    """A valid value with one control character inserted somewhere (a trailing line break included)."""
-    return st.builds(
-        lambda at, char: valid[:at] + char + valid[at:],
-        st.integers(0, len(valid)),
-        st.sampled_from(CONTROL_CHARS),
-    )
-
-
-def not_in(strategy, allowed):
-    return strategy.filter(lambda value: value not in allowed)
 
 
 # The field each message must name, how to set the bad value, and the classes that apply.
@@ -241,18 +227,7 @@ CASES = {
             plus_control("02:00"), non_strings(), st.sampled_from(["24:00", "2:00", "02:60", '02:00"'])
         ),
     ),
-    "package": (
-        "base_packages[0]",
-        lambda v: {"base_packages": [v]},
-        st.one_of(bad_package_names(), non_strings(), plus_control("vim")),
-    ),
-    "package list": (
-        "base_packages",
-        lambda v: {"base_packages": v},
-        st.one_of(
-            st.text(min_size=1), st.integers(), st.dictionaries(st.text(max_size=3), st.text(max_size=3))
-        ),
-    ),
+    **package_cases("base", "vim"),
     "origin": (
         "base_unattended_upgrades_origins[0]",
         lambda v: {"base_unattended_upgrades_origins": [v]},

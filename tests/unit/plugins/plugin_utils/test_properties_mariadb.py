@@ -20,10 +20,7 @@ import pytest
 from ansible_collections.groundwork.server.plugins.plugin_utils import _mariadb_model as model
 from ansible_collections.groundwork.server.plugins.plugin_utils import _mariadb_role as role
 from bad_values import (
-    CONTROL_CHARS,
     any_text,
-    bad_package_names,
-    bad_paths,
     control_strings,
     escaping_names,
     non_integers,
@@ -32,11 +29,20 @@ from bad_values import (
     refused,
     with_one_of,
 )
+from database_properties import (
+    LOWER,
+    SECRET,
+    VALID_CALENDAR,
+    DatabaseContractProperties,
+    DatabaseInputs,
+    contract_cases,
+    non_ascii_digits,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from role_properties import not_in, plus_control
 
 TEMPLATES = Path(__file__).resolve().parents[4] / "roles" / "mariadb" / "templates"
-SECRET = "S3cret-pass"
 DEFAULTS = {
     "mariadb_port": 3306,
     "mariadb_certificate": "",
@@ -135,31 +141,6 @@ def plan_problems(settings_map):
     return role.plan(validated, inspection, Context()).problems
 
 
-def item(var, index=0, **keys):
-    """``var`` with its item ``index`` of the valid input changed by ``keys``."""
-    items = [dict(entry) for entry in VALID[var]]
-    items[index].update(keys)
-    return {var: items}
-
-
-def plus_control(valid):
-    """A valid value with one control character inserted somewhere."""
-    return st.builds(
-        lambda at, char: valid[:at] + char + valid[at:],
-        st.integers(0, len(valid)),
-        st.sampled_from(CONTROL_CHARS),
-    )
-
-
-def not_in(strategy, allowed):
-    return strategy.filter(lambda value: value not in allowed)
-
-
-def non_ascii_digits():
-    return st.text(string.digits + "٠١٢²³５", min_size=1, max_size=4).filter(lambda s: not s.isascii())
-
-
-LOWER = string.ascii_lowercase
 bad_names = st.one_of(
     control_strings(LOWER),
     non_strings(),
@@ -171,9 +152,24 @@ bad_names = st.one_of(
 bad_whole = st.one_of(non_integers(), non_ascii_digits(), st.sampled_from(["0100", "+50", " 50", "50 "]))
 TABLE_PRIVILEGES = set(model.TABLE_PRIVILEGES)
 DATABASE_PRIVILEGES = set(model.DATABASE_PRIVILEGES)
+INPUTS = DatabaseInputs("mariadb", "mariadb_users", VALID, errors_of)
+item = INPUTS.item
 
-# The field each message must name, how to set the bad value, and the values.
+# The field each message must name, how to set the bad value, and the values: the database
+# contract's (tests/unit/database_properties.py) and MariaDB's own.
 CASES = {
+    **contract_cases(
+        INPUTS,
+        role.contract,
+        bad_names=bad_names,
+        bad_whole=bad_whole,
+        port="3306",
+        package="mariadb-plugin-s3",
+        server_dirs=["/var/lib/mysql", "/run/mysqld"],
+        system_root="/var/lib/",
+        cache_time_max=role.MAX_CACHE_VALID_TIME,
+        grant="shop on shop",
+    ),
     "user name": ("mariadb_users[0]", lambda v: item("mariadb_users", name=v), bad_names),
     "user name of the server": (
         "mariadb_users[0]",
@@ -227,19 +223,9 @@ CASES = {
             ),
         ),
     ),
-    "database state": (
-        "mariadb_databases[0] (shop): state",
-        lambda v: item("mariadb_databases", state=v),
-        st.one_of(not_in(any_text(), ("present", "absent")), non_strings()),
-    ),
     "grant user": (
         "mariadb_grants[0]",
         lambda v: item("mariadb_grants", user=v),
-        st.one_of(bad_names, not_in(st.text(LOWER, min_size=1, max_size=8), ("shop",))),
-    ),
-    "grant database": (
-        "mariadb_grants[0]",
-        lambda v: item("mariadb_grants", database=v),
         st.one_of(bad_names, not_in(st.text(LOWER, min_size=1, max_size=8), ("shop",))),
     ),
     "grant table": (
@@ -276,27 +262,6 @@ CASES = {
         lambda v: item("mariadb_grants", table="orders", privileges=[v]),
         st.sampled_from(sorted(DATABASE_PRIVILEGES - TABLE_PRIVILEGES)),
     ),
-    "grant state": (
-        "mariadb_grants[0] (shop on shop): state",
-        lambda v: item("mariadb_grants", state=v),
-        st.one_of(not_in(any_text(), ("present", "absent")), non_strings()),
-    ),
-    "port": (
-        "mariadb_port",
-        lambda v: {"mariadb_port": v},
-        st.one_of(out_of_range(1, 65535), bad_whole, plus_control("3306")),
-    ),
-    "certificate": (
-        "mariadb_certificate",
-        lambda v: {"mariadb_certificate": v},
-        st.one_of(
-            control_strings(LOWER),
-            escaping_names(),
-            non_strings(),
-            with_one_of(string.ascii_uppercase + " /\\'\"$;%{}", LOWER, min_size=1),
-            not_in(st.text(LOWER + string.digits, min_size=1, max_size=10), ("db",)),
-        ),
-    ),
     "client network": (
         "mariadb_client_networks",
         lambda v: {"mariadb_client_networks": [v]},
@@ -330,11 +295,6 @@ CASES = {
             st.text(LOWER, min_size=1, max_size=5),
             st.lists(st.floats(0.1, 0.5), min_size=1, max_size=2),
         ),
-    ),
-    "storage": (
-        "mariadb_storage",
-        lambda v: {"mariadb_storage": v},
-        st.one_of(not_in(any_text(), ("ssd", "hdd")), non_strings(), plus_control("ssd")),
     ),
     "setting name": (
         "mariadb_settings",
@@ -375,100 +335,14 @@ CASES = {
             st.text(LOWER, min_size=1025, max_size=1030),
         ),
     ),
-    "backup enabled": (
-        "mariadb_backup_enabled",
-        lambda v: {"mariadb_backup_enabled": v},
-        st.one_of(any_text(), st.integers(), st.none(), st.lists(st.booleans(), max_size=2)),
-    ),
-    "backup dir": (
-        "mariadb_backup_dir",
-        lambda v: {"mariadb_backup_dir": v},
-        st.one_of(
-            bad_paths(),
-            escaping_names(),
-            non_strings(),
-            with_one_of(" ;'\"$%\\{}", LOWER).map(lambda s: "/var/backups/" + s),
-            st.sampled_from(
-                [*role.contract.BACKUP_ROOTS, "/", "/etc", "/var/lib/mysql", "/root", "/run/mysqld"]
-            ),
-            st.text(LOWER, min_size=1, max_size=8).map(lambda s: "/etc/" + s),
-            st.text(LOWER, min_size=1, max_size=8).map(lambda s: "/var/lib/" + s),
-        ),
-    ),
-    "backup keep": (
-        "mariadb_backup_keep",
-        lambda v: {"mariadb_backup_keep": v},
-        st.one_of(out_of_range(1, role.contract.MAX_KEEP), bad_whole),
-    ),
-    "backup schedule": (
-        "mariadb_backup_schedule",
-        lambda v: {"mariadb_backup_schedule": v},
-        st.one_of(
-            plus_control("*-*-* 02:30:00"),
-            non_strings(),
-            with_one_of("%;'\"\\{}$=#", "*-*-* 02:30:00"),
-            st.text(LOWER, min_size=1, max_size=8).filter(lambda w: w not in role.contract.CALENDAR_WORDS),
-            st.sampled_from(["", " ", "daily daily", "*-*-* 02:30:00 x y", "02:30 *-*-*", "Mon Tue"]),
-        ),
-    ),
-    "backup database": (
-        "mariadb_backup_databases",
-        lambda v: {"mariadb_backup_databases": [v]},
-        st.one_of(bad_names, not_in(st.text(LOWER, min_size=1, max_size=8), ("shop",))),
-    ),
-    "package": (
-        "mariadb_packages[0]",
-        lambda v: {"mariadb_packages": [v]},
-        st.one_of(bad_package_names(), non_strings(), plus_control("mariadb-plugin-s3")),
-    ),
-    "package list": (
-        "mariadb_packages",
-        lambda v: {"mariadb_packages": v},
-        st.one_of(
-            st.text(min_size=1), st.integers(), st.dictionaries(st.text(max_size=3), st.text(max_size=3))
-        ),
-    ),
-    "apt cache valid time": (
-        "mariadb_apt_cache_valid_time",
-        lambda v: {"mariadb_apt_cache_valid_time": v},
-        st.one_of(out_of_range(0, role.MAX_CACHE_VALID_TIME), bad_whole),
-    ),
 }
-for _var in ("mariadb_require_vaulted_passwords", "mariadb_allow_any_source"):
-    CASES[_var] = (
-        _var,
-        lambda v, var=_var: {var: v},
-        st.one_of(any_text(), st.integers(), st.none(), st.lists(st.booleans(), max_size=2)),
-    )
 
 
-@pytest.mark.parametrize("case", CASES.keys())
-@given(data=st.data())
-def test_every_bad_value_is_refused_naming_its_field(case, data):
-    field, changes, strategy = CASES[case]
-    value = data.draw(strategy, label=field)
-    problems = errors_of(**changes(value))
-    assert refused(problems, field), (value, problems)
+class TestDatabaseContract(DatabaseContractProperties):
+    """The database contract's tests (and MariaDB's own fields) through MariaDB's validation."""
 
-
-@given(
-    password=st.one_of(plus_control(SECRET), control_strings(string.ascii_letters + string.digits + "!$%&/"))
-)
-def test_a_bad_password_is_refused_without_showing_it(password):
-    problems = errors_of(**item("mariadb_users", password=password))
-    assert refused(problems, "mariadb_users[0] (shop): password")
-    assert not any(password in message or repr(password)[1:-1] in message for message in problems)
-
-
-@given(
-    password=st.text(string.ascii_letters + string.digits + "!$%&/()=?'\"\\ ;#", max_size=30).map(
-        lambda text: "pw-" + text
-    )
-)
-def test_a_password_in_clear_is_refused_where_vaulted_ones_are_required(password):
-    problems = errors_of(mariadb_require_vaulted_passwords=True, **item("mariadb_users", password=password))
-    assert refused(problems, "mariadb_users[0] (shop): password is given in clear")
-    assert not any(password in message for message in problems)
+    inputs = INPUTS
+    cases = CASES
 
 
 # --- mariadb_settings against the running server's catalogue ---------------------------------
@@ -600,12 +474,6 @@ valid_settings = st.fixed_dictionaries(
         "character_set_server": st.sampled_from(["utf8mb4", "latin1"]),
     },
 )
-valid_calendar = st.one_of(
-    st.sampled_from(
-        ["*-*-* 02:30:00", "daily", "Mon..Fri 03:00", "*-*-* 04:00:00 UTC", "Sun *-*-1..7 05:00"]
-    ),
-    st.builds(lambda h, m: f"*-*-* {h:02d}:{m:02d}:00", st.integers(0, 23), st.integers(0, 59)),
-)
 
 
 @settings(max_examples=300)
@@ -614,7 +482,7 @@ valid_calendar = st.one_of(
     settings_map=valid_settings,
     port=st.one_of(st.integers(1, 65535), st.integers(1, 65535).map(str)),
     keep=st.integers(1, 1000),
-    schedule=valid_calendar,
+    schedule=VALID_CALENDAR,
     directory=st.builds(
         lambda root, tail: f"{root}/{tail}",
         st.sampled_from(role.contract.BACKUP_ROOTS),

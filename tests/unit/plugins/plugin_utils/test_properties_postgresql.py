@@ -23,8 +23,6 @@ from ansible_collections.groundwork.server.plugins.plugin_utils import _postgres
 from bad_values import (
     CONTROL_CHARS,
     any_text,
-    bad_package_names,
-    bad_paths,
     control_strings,
     escaping_names,
     non_integers,
@@ -33,11 +31,20 @@ from bad_values import (
     refused,
     with_one_of,
 )
+from database_properties import (
+    LOWER,
+    SECRET,
+    VALID_CALENDAR,
+    DatabaseContractProperties,
+    DatabaseInputs,
+    contract_cases,
+    non_ascii_digits,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from role_properties import not_in, plus_control
 
 TEMPLATES = Path(__file__).resolve().parents[4] / "roles" / "postgresql" / "templates"
-SECRET = "S3cret-pass"
 VALID = {
     **role.VARIABLES,
     "tls_certificates": [{"name": "db"}],
@@ -137,31 +144,6 @@ def plan_problems(settings_map):
     return role.plan(model, inspection, Context()).problems
 
 
-def item(var, index=0, **keys):
-    """``var`` with its item ``index`` of the valid input changed by ``keys``."""
-    items = [dict(entry) for entry in VALID[var]]
-    items[index].update(keys)
-    return {var: items}
-
-
-def plus_control(valid):
-    """A valid value with one control character inserted somewhere."""
-    return st.builds(
-        lambda at, char: valid[:at] + char + valid[at:],
-        st.integers(0, len(valid)),
-        st.sampled_from(CONTROL_CHARS),
-    )
-
-
-def not_in(strategy, allowed):
-    return strategy.filter(lambda value: value not in allowed)
-
-
-def non_ascii_digits():
-    return st.text(string.digits + "٠١٢²³５", min_size=1, max_size=4).filter(lambda s: not s.isascii())
-
-
-LOWER = string.ascii_lowercase
 bad_names = st.one_of(
     control_strings(LOWER),
     non_strings(),
@@ -172,8 +154,24 @@ bad_names = st.one_of(
 )
 bad_whole = st.one_of(non_integers(), non_ascii_digits(), st.sampled_from(["05432", "+5", " 5", "5 "]))
 
-# The field each message must name, how to set the bad value, and the values.
+INPUTS = DatabaseInputs("postgresql", "postgresql_roles", VALID, errors_of)
+item = INPUTS.item
+
+# The field each message must name, how to set the bad value, and the values: the database
+# contract's (tests/unit/database_properties.py) and PostgreSQL's own.
 CASES = {
+    **contract_cases(
+        INPUTS,
+        role.contract,
+        bad_names=bad_names,
+        bad_whole=bad_whole,
+        port="5432",
+        package="postgresql-17-postgis-3",
+        server_dirs=["/var/lib/postgresql"],
+        system_root="/usr/",
+        cache_time_max=role.MAX_CACHE_VALID_TIME,
+        grant="readers on shop",
+    ),
     "role name": ("postgresql_roles[0]", lambda v: item("postgresql_roles", name=v), bad_names),
     "role name reserved": (
         "postgresql_roles[0]",
@@ -252,20 +250,10 @@ CASES = {
             plus_control("hstore"),
         ),
     ),
-    "database state": (
-        "postgresql_databases[0] (shop): state",
-        lambda v: item("postgresql_databases", state=v),
-        st.one_of(not_in(any_text(), ("present", "absent")), non_strings()),
-    ),
     "grant role": (
         "postgresql_grants[0]",
         lambda v: item("postgresql_grants", role=v),
         st.one_of(bad_names, not_in(st.text(LOWER, min_size=1, max_size=8), ("shop", "readers"))),
-    ),
-    "grant database": (
-        "postgresql_grants[0]",
-        lambda v: item("postgresql_grants", database=v),
-        st.one_of(bad_names, not_in(st.text(LOWER, min_size=1, max_size=8), ("shop",))),
     ),
     "grant on": (
         "postgresql_grants[0] (readers on shop): on",
@@ -312,27 +300,6 @@ CASES = {
             st.integers(),
         ),
     ),
-    "grant state": (
-        "postgresql_grants[0] (readers on shop): state",
-        lambda v: item("postgresql_grants", state=v),
-        st.one_of(not_in(any_text(), ("present", "absent")), non_strings()),
-    ),
-    "port": (
-        "postgresql_port",
-        lambda v: {"postgresql_port": v},
-        st.one_of(out_of_range(1, 65535), bad_whole, plus_control("5432")),
-    ),
-    "certificate": (
-        "postgresql_certificate",
-        lambda v: {"postgresql_certificate": v},
-        st.one_of(
-            control_strings(LOWER),
-            escaping_names(),
-            non_strings(),
-            with_one_of(string.ascii_uppercase + " /\\'\"$;%{}", LOWER, min_size=1),
-            not_in(st.text(LOWER + string.digits, min_size=1, max_size=10), ("db",)),
-        ),
-    ),
     "client network": (
         "postgresql_client_networks[0]",
         lambda v: {"postgresql_client_networks": [v]},
@@ -350,11 +317,6 @@ CASES = {
         "postgresql_max_connections",
         lambda v: {"postgresql_max_connections": v},
         st.one_of(out_of_range(5, role.MAX_CONNECTIONS), bad_whole),
-    ),
-    "storage": (
-        "postgresql_storage",
-        lambda v: {"postgresql_storage": v},
-        st.one_of(not_in(any_text(), ("ssd", "hdd")), non_strings(), plus_control("ssd")),
     ),
     "setting name": (
         "postgresql_settings",
@@ -386,100 +348,14 @@ CASES = {
             st.sampled_from([float("nan"), float("inf"), float("-inf")]),
         ),
     ),
-    "backup enabled": (
-        "postgresql_backup_enabled",
-        lambda v: {"postgresql_backup_enabled": v},
-        st.one_of(any_text(), st.integers(), st.none(), st.lists(st.booleans(), max_size=2)),
-    ),
-    "backup dir": (
-        "postgresql_backup_dir",
-        lambda v: {"postgresql_backup_dir": v},
-        st.one_of(
-            bad_paths(),
-            escaping_names(),
-            non_strings(),
-            with_one_of(" ;'\"$%\\{}", LOWER).map(lambda s: "/var/backups/" + s),
-            st.sampled_from([*role.contract.BACKUP_ROOTS, "/", "/etc", "/var/lib/postgresql", "/root"]),
-            st.text(LOWER, min_size=1, max_size=8).map(lambda s: "/etc/" + s),
-            st.text(LOWER, min_size=1, max_size=8).map(lambda s: "/usr/" + s),
-        ),
-    ),
-    "backup keep": (
-        "postgresql_backup_keep",
-        lambda v: {"postgresql_backup_keep": v},
-        st.one_of(out_of_range(1, role.contract.MAX_KEEP), bad_whole),
-    ),
-    "backup schedule": (
-        "postgresql_backup_schedule",
-        lambda v: {"postgresql_backup_schedule": v},
-        st.one_of(
-            plus_control("*-*-* 02:30:00"),
-            non_strings(),
-            with_one_of("%;'\"\\{}$=#", "*-*-* 02:30:00"),
-            st.text(LOWER, min_size=1, max_size=8).filter(lambda w: w not in role.contract.CALENDAR_WORDS),
-            st.sampled_from(["", " ", "daily daily", "*-*-* 02:30:00 x y", "02:30 *-*-*", "Mon Tue"]),
-        ),
-    ),
-    "backup database": (
-        "postgresql_backup_databases",
-        lambda v: {"postgresql_backup_databases": [v]},
-        st.one_of(bad_names, not_in(st.text(LOWER, min_size=1, max_size=8), ("shop",))),
-    ),
-    "package": (
-        "postgresql_packages[0]",
-        lambda v: {"postgresql_packages": [v]},
-        st.one_of(bad_package_names(), non_strings(), plus_control("postgresql-17-postgis-3")),
-    ),
-    "package list": (
-        "postgresql_packages",
-        lambda v: {"postgresql_packages": v},
-        st.one_of(
-            st.text(min_size=1), st.integers(), st.dictionaries(st.text(max_size=3), st.text(max_size=3))
-        ),
-    ),
-    "apt cache valid time": (
-        "postgresql_apt_cache_valid_time",
-        lambda v: {"postgresql_apt_cache_valid_time": v},
-        st.one_of(out_of_range(0, role.MAX_CACHE_VALID_TIME), bad_whole),
-    ),
 }
-for _var in ("postgresql_require_vaulted_passwords", "postgresql_allow_any_source"):
-    CASES[_var] = (
-        _var,
-        lambda v, var=_var: {var: v},
-        st.one_of(any_text(), st.integers(), st.none(), st.lists(st.booleans(), max_size=2)),
-    )
 
 
-@pytest.mark.parametrize("case", CASES.keys())
-@given(data=st.data())
-def test_every_bad_value_is_refused_naming_its_field(case, data):
-    field, changes, strategy = CASES[case]
-    value = data.draw(strategy, label=field)
-    problems = errors_of(**changes(value))
-    assert refused(problems, field), (value, problems)
+class TestDatabaseContract(DatabaseContractProperties):
+    """The database contract's tests (and PostgreSQL's own fields) through PostgreSQL's validation."""
 
-
-@given(
-    password=st.one_of(plus_control(SECRET), control_strings(string.ascii_letters + string.digits + "!$%&/"))
-)
-def test_a_bad_password_is_refused_without_showing_it(password):
-    problems = errors_of(**item("postgresql_roles", password=password))
-    assert refused(problems, "postgresql_roles[0] (shop): password")
-    assert not any(password in message or repr(password)[1:-1] in message for message in problems)
-
-
-@given(
-    password=st.text(string.ascii_letters + string.digits + "!$%&/()=?'\"\\ ;#", max_size=30).map(
-        lambda text: "pw-" + text
-    )
-)
-def test_a_password_in_clear_is_refused_where_vaulted_ones_are_required(password):
-    problems = errors_of(
-        postgresql_require_vaulted_passwords=True, **item("postgresql_roles", password=password)
-    )
-    assert refused(problems, "postgresql_roles[0] (shop): password is given in clear")
-    assert not any(password in message for message in problems)
+    inputs = INPUTS
+    cases = CASES
 
 
 # --- postgresql_settings against the installed server's catalogue ---------------------------
@@ -657,12 +533,6 @@ valid_settings = st.fixed_dictionaries(
         "pg_stat_statements.max": st.integers(100, 10**5),
     },
 )
-valid_calendar = st.one_of(
-    st.sampled_from(
-        ["*-*-* 02:30:00", "daily", "Mon..Fri 03:00", "*-*-* 04:00:00 UTC", "Sun *-*-1..7 05:00"]
-    ),
-    st.builds(lambda h, m: f"*-*-* {h:02d}:{m:02d}:00", st.integers(0, 23), st.integers(0, 59)),
-)
 
 
 @settings(max_examples=300)
@@ -671,7 +541,7 @@ valid_calendar = st.one_of(
     settings_map=valid_settings,
     port=st.one_of(st.integers(1, 65535), st.integers(1, 65535).map(str)),
     keep=st.integers(1, 1000),
-    schedule=valid_calendar,
+    schedule=VALID_CALENDAR,
     directory=st.builds(
         lambda root, tail: f"{root}/{tail}",
         st.sampled_from(role.contract.BACKUP_ROOTS),
