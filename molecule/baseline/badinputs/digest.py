@@ -8,8 +8,11 @@
 the collection runs. side_effect.yml runs it (ansible.builtin.raw: python3 -c, one process
 and one systemctl on the host) before the first case and after each; two runs on an untouched host print the
 same lines. Configuration: every entry's path, type, mode, owner, size, mtime (links: their
-target) and every file's sha256. Data directories (PostgreSQL's and MariaDB's files change
-while the servers run): path, type, mode and owner only. The application's name comes as
+target) and every file's sha256. Data directories: the directories only (a database, a
+cluster, a schema's directory), with type, mode and owner - the servers create, grow and
+remove files in them on their own while they run (WAL segments, statistics, the free-space
+and visibility maps autovacuum adds, temporary files), so their files say nothing about a
+change a role made. Backups: every entry's path, type, mode and owner. The application's name comes as
 the first argument (empty on hosts without the app role).
 """
 
@@ -51,8 +54,8 @@ if APP:
 DATA = {
     "postgresql-data": ["/var/lib/postgresql"],
     "mariadb-data": ["/var/lib/mysql"],
-    "backups": ["/var/backups/postgresql", "/var/backups/mariadb"],
 }
+BACKUPS = {"backups": ["/var/backups/postgresql", "/var/backups/mariadb"]}
 UNITS = ["nginx.service", "apache2.service", "mariadb.service", "ssh.service", "nftables.service"]
 PROPERTIES = ["Id", "ActiveState", "SubState", "MainPID", "ExecMainStartTimestamp"]
 
@@ -84,10 +87,12 @@ def describe(path, full):
     return line
 
 
-def digest(tops, full):
+def digest(tops, full, directories_only=False):
     total = hashlib.sha256()
     for top in tops:
         for path in entries(top):
+            if directories_only and not os.path.isdir(path):
+                continue
             try:
                 total.update(describe(path, full).encode("utf-8", "surrogateescape") + b"\n")
             except FileNotFoundError:
@@ -117,6 +122,8 @@ def main():
     for part, tops in CONFIG.items():
         print(part, digest(tops, True))
     for part, tops in DATA.items():
+        print(part, digest(tops, False, directories_only=True))
+    for part, tops in BACKUPS.items():
         print(part, digest(tops, False))
     for line in units():
         print(line)
