@@ -73,3 +73,26 @@ def edit_drop_in(host, unit):
     drop_in = DROP_IN.format(unit=unit)
     host.check_output(f"echo '# edited by a test' >> {drop_in} && systemctl daemon-reload")
     return host.check_output(f"sha256sum {drop_in}")
+
+
+def assert_hook_keeps_the_sandboxed_master(host, unit, *commands):
+    """Each of ``commands`` (a reload, the renewal hook) leaves the same main process running in
+    the sandbox."""
+    before = main_pid(host, unit)
+    for command in commands:
+        host.check_output(command)
+    assert main_pid(host, unit) == before
+    assert_sandboxed(host, unit)
+
+
+def assert_changed_drop_in_put_back(host, unit, server, converge):
+    """A drop-in changed on the host: ``converge()`` (a run of the role, returning rc and output)
+    writes it back and restarts ``server`` once, into the sandbox again."""
+    edited = edit_drop_in(host, unit)
+    before = main_pid(host, unit)
+    rc, output = converge()
+    assert rc == 0, output
+    assert f"Restart {server} with the changed sandbox" in output
+    assert host.check_output(f"sha256sum {DROP_IN.format(unit=unit)}") != edited
+    assert main_pid(host, unit) != before
+    assert_sandboxed(host, unit)

@@ -23,9 +23,7 @@ def test_mariadb_runs_in_its_sandbox(db):
 
 
 def test_the_renewal_hook_runs_against_the_sandboxed_server(db):
-    before = sandboxlib.main_pid(db, UNIT)
-    db.check_output(HOOK)
-    assert sandboxlib.main_pid(db, UNIT) == before
+    sandboxlib.assert_hook_keeps_the_sandboxed_master(db, UNIT, HOOK)
 
 
 def test_regular_expressions_work_without_writable_code(db):
@@ -34,14 +32,9 @@ def test_regular_expressions_work_without_writable_code(db):
 
 
 def test_a_changed_drop_in_is_put_back_with_one_restart(db, app, tmp_path):
-    edited = sandboxlib.edit_drop_in(db, UNIT)
-    before = sandboxlib.main_pid(db, UNIT)
-    rc, output = run_playbook(scenario_variables(), tmp_path)
-    assert rc == 0, output
-    assert "Restart MariaDB with the changed sandbox" in output
-    assert db.check_output(f"sha256sum {sandboxlib.DROP_IN.format(unit=UNIT)}") != edited
-    assert sandboxlib.main_pid(db, UNIT) != before
-    sandboxlib.assert_sandboxed(db, UNIT)
+    sandboxlib.assert_changed_drop_in_put_back(
+        db, UNIT, "MariaDB", lambda: run_playbook(scenario_variables(), tmp_path)
+    )
     assert client(app, "SELECT 1").rc == 0
     db.check_output(f"systemctl start {BACKUP_UNIT}.service")
     rc, output = run_playbook(scenario_variables(), tmp_path)

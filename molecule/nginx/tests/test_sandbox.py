@@ -23,23 +23,16 @@ def test_nginx_runs_in_its_sandbox(host):
 
 
 def test_a_reload_and_the_renewal_hook_keep_the_sandboxed_master(host, curl):
-    before = sandboxlib.main_pid(host, UNIT)
-    host.check_output(f"systemctl reload {UNIT}")
-    host.check_output("/etc/groundwork/tls/hooks/shop.d/nginx")
-    assert sandboxlib.main_pid(host, UNIT) == before
-    sandboxlib.assert_sandboxed(host, UNIT)
+    sandboxlib.assert_hook_keeps_the_sandboxed_master(
+        host, UNIT, f"systemctl reload {UNIT}", "/etc/groundwork/tls/hooks/shop.d/nginx"
+    )
     assert_https_reaches_both_backends_in_turn(curl)
 
 
 def test_a_changed_drop_in_is_put_back_with_one_restart(host, curl, tmp_path):
-    edited = sandboxlib.edit_drop_in(host, UNIT)
-    before = sandboxlib.main_pid(host, UNIT)
-    rc, output = run_playbook(site_variables(), tmp_path)
-    assert rc == 0, output
-    assert "Restart nginx with the changed sandbox" in output
-    assert host.check_output(f"sha256sum {sandboxlib.DROP_IN.format(unit=UNIT)}") != edited
-    assert sandboxlib.main_pid(host, UNIT) != before
-    sandboxlib.assert_sandboxed(host, UNIT)
+    sandboxlib.assert_changed_drop_in_put_back(
+        host, UNIT, "nginx", lambda: run_playbook(site_variables(), tmp_path)
+    )
     assert_https_reaches_both_backends_in_turn(curl)
     rc, output = run_playbook(site_variables(), tmp_path)
     assert rc == 0 and recap_changed(output) == 0, output

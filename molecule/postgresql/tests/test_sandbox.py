@@ -28,11 +28,9 @@ def test_the_cluster_runs_in_its_sandbox(db, unit):
 
 
 def test_the_renewal_hook_reloads_the_sandboxed_server(db, unit):
-    before = sandboxlib.main_pid(db, unit)
     loaded = local_sql(db, "SELECT pg_conf_load_time()")
-    db.check_output("/etc/groundwork/tls/hooks/db.d/postgresql")
+    sandboxlib.assert_hook_keeps_the_sandboxed_master(db, unit, "/etc/groundwork/tls/hooks/db.d/postgresql")
     assert local_sql(db, "SELECT pg_conf_load_time()") != loaded
-    assert sandboxlib.main_pid(db, unit) == before
 
 
 def test_parallel_workers_work_in_the_sandbox(db):
@@ -47,14 +45,9 @@ def test_parallel_workers_work_in_the_sandbox(db):
 
 
 def test_a_changed_drop_in_is_put_back_with_one_restart(db, app, unit, tmp_path):
-    edited = sandboxlib.edit_drop_in(db, unit)
-    before = sandboxlib.main_pid(db, unit)
-    rc, output = run_playbook(scenario_variables(), tmp_path)
-    assert rc == 0, output
-    assert "Restart PostgreSQL with the changed sandbox" in output
-    assert db.check_output(f"sha256sum {sandboxlib.DROP_IN.format(unit=unit)}") != edited
-    assert sandboxlib.main_pid(db, unit) != before
-    sandboxlib.assert_sandboxed(db, unit)
+    sandboxlib.assert_changed_drop_in_put_back(
+        db, unit, "PostgreSQL", lambda: run_playbook(scenario_variables(), tmp_path)
+    )
     assert psql(app, "SELECT 1").stdout.strip() == "1"
     db.check_output("systemctl start groundwork-postgresql-backup.service")
     rc, output = run_playbook(scenario_variables(), tmp_path)
