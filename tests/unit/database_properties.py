@@ -27,7 +27,7 @@ from bad_values import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from role_properties import SHARED, not_in, package_cases, plus_control
+from role_properties import BAD_VALUES, SHARED, bad_values_of, not_in, package_cases, plus_control
 
 SECRET = "S3cret-pass"
 LOWER = string.ascii_lowercase
@@ -173,13 +173,13 @@ class DatabaseContractProperties:
         if "case" in metafunc.fixturenames:
             metafunc.parametrize("case", list(self.cases))
 
-    @settings(SHARED)
+    @BAD_VALUES
     @given(data=st.data())
     def test_every_bad_value_is_refused_naming_its_field(self, case, data):
         field, changes, strategy = self.cases[case]
-        value = data.draw(strategy, label=field)
-        problems = self.inputs.errors_of(**changes(value))
-        assert refused(problems, field), (value, problems)
+        for value in bad_values_of(data, strategy, label=field):
+            problems = self.inputs.errors_of(**changes(value))
+            assert refused(problems, field), (value, problems)
 
     @settings(SHARED)
     @given(

@@ -4,7 +4,8 @@
 """What the property tests of several roles share beyond tests/unit/bad_values.py's classes
 (issue 16): a valid value with a control character in it, a strategy without some values, the
 cases of a role's ``<prefix>_packages``, and the settings of tests that a class shares with
-its subclasses (site_properties.py, database_properties.py). Import as
+its subclasses (site_properties.py, database_properties.py), and how many bad values
+each field gets. Import as
 ``from role_properties import ...`` (tests/unit is on ``sys.path``)."""
 
 from __future__ import annotations
@@ -62,3 +63,13 @@ def package_cases(prefix, example):
 SHARED = settings(
     suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.differing_executors]
 )
+
+# Bad values per field: EXAMPLES examples of PER_EXAMPLE values each, 2000 in all. Hypothesis'
+# cost is per example, so a test of bad values draws them in batches (``bad_values_of``).
+EXAMPLES, PER_EXAMPLE = 200, 10
+BAD_VALUES = settings(SHARED, max_examples=EXAMPLES)
+
+
+def bad_values_of(data, strategy, label="value"):
+    """PER_EXAMPLE values of ``strategy`` drawn in one example of a ``BAD_VALUES`` test."""
+    return data.draw(st.lists(strategy, min_size=PER_EXAMPLE, max_size=PER_EXAMPLE), label=label)

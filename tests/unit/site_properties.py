@@ -32,7 +32,7 @@ from bad_values import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from role_properties import SHARED, not_in
+from role_properties import BAD_VALUES, SHARED, bad_values_of, not_in
 
 SITE = {"name": "shop", "server_names": ["shop.test"], "root": "/srv/www"}
 UPSTREAM = {"name": "app", "servers": [{"address": "app1:8000"}]}
@@ -607,10 +607,6 @@ def valid_inputs(draw, prefix):
 
 # --- the shared tests -----------------------------------------------------------------------
 
-# 500 values per field and role: the site model's fields get 1000 across the two web-server
-# roles' tests, within the time the suite may take.
-BATCHES, BATCH = 50, 10
-
 
 class SiteModelProperties:
     """The tests every web-server role's site model passes; a role's test file subclasses
@@ -627,12 +623,10 @@ class SiteModelProperties:
                 ("field", "build", "values"), [f[1:] for f in self.fields], ids=[f[0] for f in self.fields]
             )
 
-    @settings(SHARED, max_examples=BATCHES)
+    @BAD_VALUES
     @given(data=st.data())
     def test_every_bad_value_is_refused_naming_its_field(self, field, build, values, data):
-        """BATCHES x BATCH generated values per field (drawn in batches: hypothesis' cost is
-        per example)."""
-        for value in data.draw(st.lists(values, min_size=BATCH, max_size=BATCH), label="values"):
+        for value in bad_values_of(data, values):
             assert refused(self.inputs.problems(build(value)), field), value
 
     @settings(SHARED, max_examples=100)

@@ -36,6 +36,7 @@ from bad_values import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from role_properties import BAD_VALUES, bad_values_of
 
 ROOT = Path(__file__).parents[4]
 INVENTORY = ["app1", "lb1", "lb2", "db1"]
@@ -497,19 +498,16 @@ CASES = [
         lambda v: inputs(app_balancer_server=v),
     ),
 ]
-# Values drawn per example: 500 examples (the profile) check 1000 values per field.
-PER_EXAMPLE = 2
 SECRETS = ("app_secret_environment", "app_database.password")
 
 
 @pytest.mark.parametrize(
     ("field", "strategy", "build"), [case[1:] for case in CASES], ids=[c[0] for c in CASES]
 )
-@settings(max_examples=500)
+@BAD_VALUES
 @given(data=st.data())
 def test_a_bad_value_is_refused_naming_the_field(field, strategy, build, data):
-    for _draw in range(PER_EXAMPLE):
-        value = data.draw(strategy, label="value")
+    for value in bad_values_of(data, strategy):
         problems = problems_of(build(value))
         assert refused(problems, field[0]), (value, problems)
         if (

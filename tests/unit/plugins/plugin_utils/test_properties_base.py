@@ -31,7 +31,7 @@ from bad_values import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from role_properties import not_in, package_cases, plus_control
+from role_properties import BAD_VALUES, bad_values_of, not_in, package_cases, plus_control
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKbNbLnVZ1qNNpZb6Sgq8XmPQBB8o8p3N7dkm1GHUaOF alice@laptop"
 USER = {"name": "alice", "ssh_keys": [KEY]}
@@ -343,12 +343,13 @@ for _var in AUTO:
 
 
 @pytest.mark.parametrize("case", CASES.keys())
+@BAD_VALUES
 @given(data=st.data())
 def test_every_bad_value_is_refused_naming_its_field(case, data):
     field, changes, strategy = CASES[case]
-    value = data.draw(strategy, label=field)
-    problems = errors_of(**changes(value))
-    assert refused(problems, field), (value, problems)
+    for value in bad_values_of(data, strategy, label=field):
+        problems = errors_of(**changes(value))
+        assert refused(problems, field), (value, problems)
 
 
 # --- valid values are accepted --------------------------------------------------------------

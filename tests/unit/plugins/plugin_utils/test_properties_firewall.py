@@ -33,6 +33,7 @@ from bad_values import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from role_properties import BAD_VALUES, bad_values_of
 
 GROUPS = {
     "all": ["db1", "app1", "web1"],
@@ -313,17 +314,18 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES.keys())
+@BAD_VALUES
 @given(data=st.data())
 def test_every_bad_value_is_refused_naming_its_field(case, data):
     field, changes, strategy = CASES[case]
-    value = data.draw(strategy, label=field)
-    inputs = changes(value)
-    host, hostvars = inputs.pop("__host", "db1"), inputs.pop("__hostvars", None)
-    problems = errors_of(Context(host, hostvars), **inputs)
-    assert refused(problems, field), (value, problems)
-    if field in ("from", "to", "port", "proto", "service", "unknown key"):
-        var = "firewall_egress_allow[0]" if case.startswith("egress") else "firewall_flows[0]"
-        assert refused(problems, var), (value, problems)
+    for value in bad_values_of(data, strategy, label=field):
+        inputs = changes(value)
+        host, hostvars = inputs.pop("__host", "db1"), inputs.pop("__hostvars", None)
+        problems = errors_of(Context(host, hostvars), **inputs)
+        assert refused(problems, field), (value, problems)
+        if field in ("from", "to", "port", "proto", "service", "unknown key"):
+            var = "firewall_egress_allow[0]" if case.startswith("egress") else "firewall_flows[0]"
+            assert refused(problems, var), (value, problems)
 
 
 # --- valid values are accepted, and the table keeps them in their token ----------------------

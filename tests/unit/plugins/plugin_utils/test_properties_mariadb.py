@@ -40,7 +40,7 @@ from database_properties import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from role_properties import not_in, plus_control
+from role_properties import BAD_VALUES, bad_values_of, not_in, plus_control
 
 TEMPLATES = Path(__file__).resolve().parents[4] / "roles" / "mariadb" / "templates"
 DEFAULTS = {
@@ -404,13 +404,13 @@ CATALOGUE_CASES = {
 
 
 @pytest.mark.parametrize("case", CATALOGUE_CASES.keys())
-@settings(max_examples=200)
+@BAD_VALUES
 @given(data=st.data())
 def test_a_variable_the_running_server_refuses_is_refused_before_any_file(case, data):
     name, strategy = CATALOGUE_CASES[case]
-    value = data.draw(strategy, label=name)
-    problems = plan_problems({name: value})
-    assert refused(problems, f"mariadb_settings.{name}"), (value, problems)
+    for value in bad_values_of(data, strategy, label=name):
+        problems = plan_problems({name: value})
+        assert refused(problems, f"mariadb_settings.{name}"), (value, problems)
 
 
 @settings(max_examples=200)

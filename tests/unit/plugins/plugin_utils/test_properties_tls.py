@@ -30,6 +30,7 @@ from bad_values import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from role_properties import BAD_VALUES, bad_values_of
 
 INVENTORY = ["web1", "ca1", "lb1"]
 LOWER = string.ascii_lowercase
@@ -270,17 +271,15 @@ CASES = [
         lambda v: inputs(tls_apt_cache_valid_time=v),
     ),
 ]
-# Values drawn per example: 500 examples (the profile) check 1000 values per field.
-PER_EXAMPLE = 2
 
 
 @pytest.mark.parametrize(
     ("field", "strategy", "build"), [case[1:] for case in CASES], ids=[c[0] for c in CASES]
 )
+@BAD_VALUES
 @given(data=st.data())
 def test_a_bad_value_is_refused_naming_the_field(field, strategy, build, data):
-    for _draw in range(PER_EXAMPLE):
-        value = data.draw(strategy, label="value")
+    for value in bad_values_of(data, strategy):
         problems = problems_of(build(value))
         assert names(problems, *field), (value, problems)
 
