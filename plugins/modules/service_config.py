@@ -106,6 +106,18 @@ options:
     type: str
     choices: [reload, restart, none]
     default: reload
+  restart_check:
+    description:
+      - A command run after a successful V(reload) (O(activate=reload)). When it prints
+        anything, the service still waits for a restart to apply the new configuration (the
+        output names what waits), and it is restarted in the same transaction, before
+        O(probe). A run that stops after this module leaves no service applying only part of
+        its new configuration.
+      - If the check or the restart fails, the files are restored and the service is
+        brought back to them (restarted if it was).
+      - For PostgreSQL, C(SELECT name FROM pg_settings WHERE pending_restart) through C(psql).
+    type: list
+    elements: str
   probe:
     description: A health check run after activation; it is retried until O(probe.timeout).
     type: dict
@@ -201,6 +213,10 @@ activated:
   description: Whether the service was reloaded or restarted with the new configuration.
   returned: always
   type: bool
+restarted:
+  description: Whether O(restart_check) found that the reload was not enough and the service was restarted.
+  returned: always
+  type: bool
 failed_stage:
   description: "Where a failed change stopped: V(write), V(validate), V(activate) or V(probe)."
   returned: failure
@@ -263,6 +279,7 @@ def main():
             "validate": {"type": "list", "elements": "str"},
             "service": {"type": "str"},
             "activate": {"type": "str", "choices": ["reload", "restart", "none"], "default": "reload"},
+            "restart_check": {"type": "list", "elements": "str"},
             "probe": {
                 "type": "dict",
                 "options": PROBE_OPTIONS,
@@ -298,6 +315,7 @@ def main():
             activate=params["activate"],
             probe=params["probe"],
             check_mode=module.check_mode,
+            restart_check=params["restart_check"],
         )
     except ServiceConfigError as exc:
         module.fail_json(msg=str(exc))
@@ -306,6 +324,7 @@ def main():
         "files_changed": result.files_changed,
         "files_removed": result.files_removed,
         "activated": result.activated,
+        "restarted": result.restarted,
     }
     if module._diff:
         values["diff"] = result.diff

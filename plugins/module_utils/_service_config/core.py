@@ -76,6 +76,7 @@ class Result:
     failed_stage: str | None = None
     restored: bool | None = None
     activated: bool = False
+    restarted: bool = False
     validate_output: str = ""
     files_changed: list[str] = field(default_factory=list)
     files_removed: list[str] = field(default_factory=list)
@@ -266,6 +267,22 @@ def _activate(host, service: str | None, activate: str) -> tuple[bool, str]:
     return True, ""
 
 
+def _restart_if_pending(host, service: str, check: list[str]) -> tuple[bool | None, str]:
+    """Run ``check`` after a reload; when it prints anything the service waits for a restart
+    and gets it. Returns (None, what waited) after a restart, (True, "") when none was needed,
+    (False, why) when the check or the restart failed."""
+    rc, out, err = host.run(list(check))
+    if rc != 0:
+        return False, f"{' '.join(check)} failed: {_output(rc, out, err)}"
+    waiting = ", ".join(line.strip() for line in out.splitlines() if line.strip())
+    if not waiting:
+        return True, ""
+    ok, detail = _activate(host, service, "restart")
+    if not ok:
+        return False, f"{detail} (a restart was needed for {waiting})"
+    return None, f"for {waiting}"
+
+
 def apply(
     host,
     files: list[FileSpec],
@@ -275,6 +292,7 @@ def apply(
     activate: str = "reload",
     probe: dict | None = None,
     check_mode: bool = False,
+    restart_check: list[str] | None = None,
 ) -> Result:
     """Run the whole transaction and describe what happened."""
     changes = plan(host, files, owned_dirs or [])
@@ -312,14 +330,28 @@ def apply(
         else:
             stage = "activate"
 
+    # Some settings take effect only at a restart (PostgreSQL's memory, max_connections):
+    # the service says after the reload whether it still waits for one, and the restart is
+    # part of this transaction - no run that stops after it leaves a service that applies
+    # half of its new configuration.
+    waited = ""
+    if stage is None and result.activated and activate == "reload" and restart_check:
+        ok, detail = _restart_if_pending(host, service, restart_check)
+        if ok is None:
+            result.restarted, waited = True, detail
+        elif not ok:
+            stage = "activate"
+
     if stage is None and probe:
         ok, detail = host.probe(probe)
         if not ok:
             stage = "probe"
 
     if stage is None:
-        result.msg = f"{len(changes)} file(s) changed" + (
-            f", {service} {activate}ed" if result.activated else ""
+        result.msg = (
+            f"{len(changes)} file(s) changed"
+            + (f", {service} {activate}ed" if result.activated else "")
+            + (f" and restarted ({waited})" if result.restarted else "")
         )
         return result
 
@@ -330,7 +362,10 @@ def apply(
     reactivated, reactivate_detail = True, ""
     if not failures and stage in ("activate", "probe"):
         if was_active:
-            reactivated, reactivate_detail = _activate(host, service, activate)
+            # After a restart the old files need one too: a reload would keep the new
+            # restart-only settings running.
+            verb = "restart" if result.restarted else activate
+            reactivated, reactivate_detail = _activate(host, service, verb)
         elif result.activated:
             # It was not running before: leave it as it was rather than on the new files.
             rc, out, err = host.run(["systemctl", "stop", service])

@@ -665,3 +665,68 @@ def test_local_host_symlink_over_a_directory_fails_and_leaves_no_temporary_link(
     assert result.failed_stage == "write" and result.restored
     assert (tmp_path / "conf.d").is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["conf.d"]
+
+
+# --- a restart the reload was not enough for (restart_check) --------------------------------
+
+PENDING = ["psql", "-Atc", "SELECT name FROM pg_settings WHERE pending_restart"]
+RELOAD = ["systemctl", "reload-or-restart", "nginx.service"]
+RESTART = ["systemctl", "restart", "nginx.service"]
+
+
+def test_a_reload_that_leaves_nothing_waiting_is_not_followed_by_a_restart():
+    host = FakeHost(OLD)
+    result = run(host, restart_check=PENDING)
+    assert host.commands == [NGINX_T, RELOAD, PENDING]
+    assert result.activated and not result.restarted and not result.failed
+
+
+def test_settings_waiting_for_a_restart_get_it_in_the_same_transaction_before_the_probe():
+    host = FakeHost(OLD)
+    host.results[tuple(PENDING)] = [(0, "max_connections\nshared_buffers\n", "")]
+    result = run(host, restart_check=PENDING, probe={"url": "http://127.0.0.1/"})
+    assert host.commands == [NGINX_T, RELOAD, PENDING, RESTART]
+    assert result.restarted and not result.failed
+    assert "restarted (for max_connections, shared_buffers)" in result.msg
+
+
+def test_no_restart_check_after_a_failed_reload_or_with_another_activation():
+    host = FakeHost(OLD)
+    host.results[tuple(RELOAD)] = [(1, "", "reload failed")]
+    run(host, restart_check=PENDING)
+    assert PENDING not in host.commands
+    for activate in ("restart", "none"):
+        host = FakeHost(OLD)
+        run(host, restart_check=PENDING, activate=activate)
+        assert PENDING not in host.commands
+
+
+@pytest.mark.parametrize(
+    ("results", "message"),
+    [
+        ({tuple(PENDING): [(2, "", "could not connect")]}, "could not connect"),
+        (
+            {tuple(PENDING): [(0, "max_connections\n", "")], tuple(RESTART): [(1, "", "start failed")]},
+            "a restart was needed for max_connections",
+        ),
+    ],
+)
+def test_a_failed_check_or_restart_restores_the_files_and_the_service(results, message):
+    host = FakeHost(OLD)
+    host.results.update(results)
+    result = run(host, restart_check=PENDING)
+    assert result.failed and result.failed_stage == "activate"
+    assert host.files == OLD
+    assert host.commands[-1] == RELOAD  # not restarted: a reload brings back the old files
+    assert message in result.msg and result.restored
+
+
+def test_a_failed_probe_after_the_restart_restarts_on_the_old_files():
+    host = FakeHost(OLD)
+    host.results[tuple(PENDING)] = [(0, "max_connections\n", "")]
+    host.probes = [(False, "nothing accepts connections on 127.0.0.1:5432")]
+    result = run(host, restart_check=PENDING, probe={"tcp_port": 5432})
+    assert result.failed_stage == "probe" and result.restored
+    assert host.files == OLD
+    # a reload would keep the new restart-only settings running
+    assert host.commands[-1] == RESTART
