@@ -23,11 +23,23 @@ ROOT = Path(__file__).resolve().parent.parent
 SEMANTIC_MARKUP = re.compile(r"\b([ICOVRE]|RV)\(([^)]*)\)")
 
 
+def _markup(match: re.Match) -> str:
+    """An option of another plugin or role (``O(ns.coll.role#role:main:name)``) shows as
+    ``name`` of that role; the rest as code spans, I() in italics."""
+    kind, text = match.groups()
+    if kind == "I":
+        return f"*{text}*"
+    if "#" in text and kind in ("O", "RV"):
+        owner, _, ref = text.partition("#")
+        kind_of_owner, _, name = ref.rpartition(":")
+        role = owner.rpartition(".")[2]
+        return f"`{name}` ({kind_of_owner.partition(':')[0]} `{role}`)" if name else f"`{text}`"
+    return f"`{text}`"
+
+
 def _cell(text: str) -> str:
     """One table cell: a single line, ansible-doc's semantic markup as code spans."""
-    text = SEMANTIC_MARKUP.sub(
-        lambda m: f"`{m.group(2)}`" if m.group(1) != "I" else f"*{m.group(2)}*", str(text)
-    )
+    text = SEMANTIC_MARKUP.sub(_markup, str(text))
     return " ".join(text.split()).replace("|", "\\|")
 
 

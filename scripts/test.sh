@@ -62,7 +62,10 @@ stage_units() {
 }
 
 # The collection builds, installs from the tarball into an empty path, and ansible-doc
-# renders every role's arguments from the installed copy.
+# renders every role's arguments from the installed copy; antsibull-docs lints the
+# documentation (schemas, and semantic markup that names options, plugins and roles that
+# exist, here and in the collections it depends on, from the ansible package in the venv).
+# The linter wants galaxy.yml, which an installed copy does not have: it reads the tree.
 stage_build() {
   local out="$GW_ROOT/.build/dist"
   rm -rf "$out"
@@ -74,6 +77,11 @@ stage_build() {
   ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-galaxy collection install --offline --no-deps \
     -p "$out/collections" "$tarball" >/dev/null
   python "$GW_ROOT/scripts/lib/check_role_docs.py" "$out/collections" "$GW_ROOT/roles" groundwork.server
+  local bundled
+  bundled="$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  (cd "$GW_ROOT/.collections/ansible_collections/groundwork/server" \
+    && ANSIBLE_COLLECTIONS_PATH="$GW_ROOT/.collections:$bundled" \
+      antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs dependent .)
 }
 
 scenarios() {
