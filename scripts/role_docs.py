@@ -30,10 +30,10 @@ def _markup(match: re.Match) -> str:
     if kind == "I":
         return f"*{text}*"
     if "#" in text and kind in ("O", "RV"):
-        owner, _, ref = text.partition("#")
-        kind_of_owner, _, name = ref.rpartition(":")
-        role = owner.rpartition(".")[2]
-        return f"`{name}` ({kind_of_owner.partition(':')[0]} `{role}`)" if name else f"`{text}`"
+        owner, ref = text.split("#", 1)
+        where, name = ref.rsplit(":", 1) if ":" in ref else ("", ref)
+        plugin = owner.rsplit(".", 1)[-1]
+        return f"`{name}` ({where.split(':')[0]} `{plugin}`)" if where and name else f"`{text}`"
     return f"`{text}`"
 
 
