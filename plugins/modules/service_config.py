@@ -115,7 +115,8 @@ options:
         its new configuration.
       - If the check or the restart fails, the files are restored and the service is
         brought back to them (restarted if it was).
-      - For PostgreSQL, C(SELECT name FROM pg_settings WHERE pending_restart) through C(psql).
+      - For PostgreSQL, C(psql) asking which settings C(pg_settings) flags as C(pending_restart) or
+        C(pg_file_settings) (which parses the files when asked) reports it cannot apply without a restart.
     type: list
     elements: str
   probe:

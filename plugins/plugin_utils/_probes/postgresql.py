@@ -120,13 +120,20 @@ def catalogue(core, version, port, names):
 
 # What the running server does not apply of its files. A restart is pending for a setting
 # pg_settings flags (read at the last reload) and for one whose last entry in the files the
-# server reports it cannot take without restarting (pg_file_settings parses the files now);
-# a reload is pending when a file changed after the server last loaded them.
-PENDING = (
-    "SELECT json_build_object('restart', (SELECT coalesce(json_agg(DISTINCT name), '[]') FROM ("
+# server reports it cannot take without restarting (pg_file_settings parses the files now,
+# so the answer does not depend on whether the server has processed a reload yet); a reload
+# is pending when a file changed after the server last loaded them. The role's
+# configuration transaction asks RESTART_PENDING right after its reload (restart_check).
+RESTART_PENDING = (
     "SELECT name FROM pg_settings WHERE pending_restart UNION SELECT f.name FROM (SELECT DISTINCT ON (name)"
     " name, error FROM pg_file_settings WHERE name IS NOT NULL ORDER BY name, seqno DESC) f"
-    " WHERE f.error IS NOT NULL) r), 'loaded', extract(epoch FROM pg_conf_load_time()))"
+    " WHERE f.error IS NOT NULL"
+)
+# (two constants, no input: not an injection)
+PENDING = (
+    "SELECT json_build_object('restart', (SELECT coalesce(json_agg(DISTINCT name), '[]') FROM ("  # noqa: S608
+    + RESTART_PENDING
+    + ") r), 'loaded', extract(epoch FROM pg_conf_load_time()))"
 )
 
 
