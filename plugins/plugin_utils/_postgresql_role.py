@@ -35,7 +35,10 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
 )
 from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_model import postgresql_model
 from ansible_collections.groundwork.server.plugins.plugin_utils._postgresql_tune import postgresql_tune
-from ansible_collections.groundwork.server.plugins.plugin_utils._probes.postgresql import RESTART_PENDING
+from ansible_collections.groundwork.server.plugins.plugin_utils._probes.postgresql import (
+    RESTART_PENDING,
+    psql_argv,
+)
 from ansible_collections.groundwork.server.plugins.plugin_utils._web_server import SSL_CIPHERS
 
 ROLE = "postgresql"
@@ -43,8 +46,6 @@ ROLE = "postgresql"
 VERSIONS = {"12": 15, "13": 17}
 SERVICE = "postgresql@{}-main.service"
 CHECK = "/usr/local/sbin/groundwork-postgresql-check"
-# psql as postgres, unaligned, tuples only, no psqlrc
-PSQL = ["/usr/sbin/runuser", "-u", "postgres", "--", "/usr/bin/psql", "-X", "-A", "-t"]
 BACKUP_SCRIPT = "/usr/local/sbin/groundwork-postgresql-backup"
 BACKUP_UNIT = "groundwork-postgresql-backup"
 BACKUP_TIMER = f"{BACKUP_UNIT}.timer"
@@ -389,7 +390,7 @@ def plan(model, inspection, context):
             "recheck": catalogue is None,
             "pending_restart": bool(pending.get("restart")),
             # after the reload of the configuration's transaction: what still waits for a restart
-            "restart_check": [*PSQL, "-p", str(values["postgresql_port"]), "-c", RESTART_PENDING],
+            "restart_check": psql_argv(values["postgresql_port"], RESTART_PENDING),
             "pending_reload": bool(pending.get("reload")) and not pending.get("restart"),
             "support_files": support,
             "config_files": config,

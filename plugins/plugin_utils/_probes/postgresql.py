@@ -60,6 +60,13 @@ def _running_ports():
     return sorted({int(p.rsplit(".", 1)[1]) for p in names if p.rsplit(".", 1)[1].isdigit()})
 
 
+def psql_argv(port, query):
+    """psql as postgres on the local socket of the cluster on ``port``: one query, its rows
+    unaligned, no psqlrc. The role's configuration transaction runs it too (restart_check)."""
+    return [RUNUSER, "-u", "postgres", "--", PSQL, "-X", "-q", "-A", "-t", "-h", SOCKET_DIR,
+            "-p", str(port), "-d", "postgres", "-c", query]  # fmt: skip
+
+
 def _from_pg_settings(core, port, names):
     listed = ", ".join(f"'{name}'" for name in names) or "''"
     # The names matched NAME: nothing in them can end the quoted word.
@@ -68,9 +75,7 @@ def _from_pg_settings(core, port, names):
         " 'min', min_val, 'max', max_val, 'enum', enumvals, 'context', context)), '{}')"
     )
     query = f"SELECT {columns} FROM pg_settings WHERE name IN ({listed})"  # noqa: S608
-    argv = [RUNUSER, "-u", "postgres", "--", PSQL, "-X", "-q", "-A", "-t", "-h", SOCKET_DIR,
-            "-p", str(port), "-d", "postgres", "-c", query]  # fmt: skip
-    done = core.run(argv)
+    done = core.run(psql_argv(port, query))
     if done is None or done.returncode != 0:
         return None
     try:
@@ -143,9 +148,7 @@ def pending(core, port, config_dir):
     restart leaves it so); None when no server answers on ``port``."""
     if not os.path.exists(PSQL) or not str(port).isdigit() or int(port) not in _running_ports():
         return None
-    argv = [RUNUSER, "-u", "postgres", "--", PSQL, "-X", "-q", "-A", "-t", "-h", SOCKET_DIR,
-            "-p", str(port), "-d", "postgres", "-c", PENDING]  # fmt: skip
-    done = core.run(argv)
+    done = core.run(psql_argv(port, PENDING))
     if done is None or done.returncode != 0:
         return None
     try:
