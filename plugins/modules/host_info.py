@@ -29,10 +29,7 @@ description:
 author: groundwork developers (@groundwork)
 extends_documentation_fragment:
   - groundwork.server.attributes.read_only
-attributes:
-  action:
-    support: full
-    description: Runs on the controller, which sends one command to the host.
+  - groundwork.server.attributes.one_command
 options:
   program:
     description:

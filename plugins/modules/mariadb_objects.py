@@ -38,16 +38,8 @@ description:
     Every refusal names the item and the key, for example
     C(users[0] (counter): plugin 'sha256' is not one of ed25519, mysql_native_password).
 author: groundwork developers (@groundwork)
-attributes:
-  check_mode:
-    support: full
-    description: Reads the server and reports exactly what a real run would change, changing nothing.
-  diff_mode:
-    support: full
-    description: A summary of the declared objects before and after, without passwords or hashes.
-  idempotent:
-    support: full
-    description: A second run with the same input changes nothing.
+extends_documentation_fragment:
+  - groundwork.server.attributes.database_objects
 options:
   socket:
     description: The server's Unix socket.

@@ -27,16 +27,14 @@ description:
     clients are connected.
   - The existing encoding and locale of a database are never changed; a difference is reported as a warning.
 author: groundwork developers (@groundwork)
+extends_documentation_fragment:
+  - groundwork.server.attributes.database_objects
 attributes:
-  check_mode:
+  action:
     support: full
-    description: Reads the cluster and reports exactly what a real run would change, changing nothing.
-  diff_mode:
-    support: full
-    description: A summary of the declared objects before and after, without passwords or verifiers.
-  idempotent:
-    support: full
-    description: A second run with the same input changes nothing.
+    description: >-
+      An action plugin reads the cluster with one command and plans on the controller; the module runs
+      on the host only when the plan changes something (or the read failed, and the module says why).
 options:
   port:
     description: The port of the cluster (it selects the cluster's socket).

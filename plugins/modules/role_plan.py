@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: role_plan
 short_description: Validate a role's input, inspect the host once and plan the role's changes
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The decision step every role of this collection takes before it changes anything, in
     one task - validate, inspect, plan.
@@ -25,10 +25,7 @@ description:
 author: groundwork developers (@groundwork)
 extends_documentation_fragment:
   - groundwork.server.attributes.read_only
-attributes:
-  action:
-    support: full
-    description: Runs on the controller, which sends one command to the host.
+  - groundwork.server.attributes.one_command
 options:
   role:
     description:

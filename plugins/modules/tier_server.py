@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: tier_server
 short_description: Choose the role that serves a tier on a host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the tier's choice variable of the host - C(groundwork_web_server) (V(nginx) or V(apache))
     for the load balancers, C(groundwork_database) (V(postgresql) or V(mariadb)) for the database
