@@ -57,6 +57,10 @@ REQUEST_KEYS = ("files", "dirs", "packages", "units")
 # The roles that decide through this action; each has plugin_utils/_<role>_role.py.
 ROLES = ("base", "firewall", "tls", "nginx", "apache", "postgresql", "mariadb", "app")
 _SOURCES = {}
+# Keys of a registered result that ansible-core deprecates and warns about whenever they are
+# read, templating the whole result included: a loop without items records skipped_reason
+# next to skip_reason (deprecated in 2.21). No model reads them; Inputs leaves them out.
+DEPRECATED_RESULT_KEYS = frozenset({"skipped_reason"})
 
 
 def probe_source(name):
@@ -90,6 +94,8 @@ class Inputs(Mapping):
                 value = self._fallback[name]
             else:
                 raise KeyError(name)
+            if isinstance(value, Mapping) and not DEPRECATED_RESULT_KEYS.isdisjoint(value):
+                value = {key: item for key, item in value.items() if key not in DEPRECATED_RESULT_KEYS}
             self._cache[name] = self._templar.template(value)
         return self._cache[name]
 

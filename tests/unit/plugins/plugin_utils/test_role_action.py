@@ -84,3 +84,29 @@ def test_the_roles_of_a_hosts_tiers(host, variables, roles):
     groups = {"loadbalancers": ["lb1"], "dbservers": ["db1"], "appservers": ["app1"], "databases": ["db2"]}
     task_vars = {"inventory_hostname": host, "groups": groups, **variables}
     assert ra.tier_roles(task_vars, _Templar()) == roles
+
+
+class _RecordingTemplar:
+    def __init__(self):
+        self.seen = []
+
+    def template(self, value):
+        self.seen.append(value)
+        return value
+
+
+def test_inputs_never_template_a_deprecated_key_of_a_registered_result():
+    # A loop without items registers skipped_reason next to skip_reason; ansible-core 2.21
+    # warns whenever it is templated. Inputs hands the templar the result without it.
+    empty_loop = {"changed": False, "skipped": True, "skip_reason": "No items", "skipped_reason": "No items"}
+    templar = _RecordingTemplar()
+    inputs = ra.Inputs(templar, {"__postgresql_sources": {**empty_loop, "results": []}, "x": {"a": 1}})
+    assert inputs["__postgresql_sources"] == {
+        "changed": False,
+        "skipped": True,
+        "skip_reason": "No items",
+        "results": [],
+    }
+    assert inputs["x"] == {"a": 1}
+    assert all("skipped_reason" not in value for value in templar.seen)
+    assert len(templar.seen) == 2

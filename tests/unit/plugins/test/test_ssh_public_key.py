@@ -121,7 +121,9 @@ ED_TYPE, ED_DATA = ED25519.split()[:2]
         ('from="10.0.0.1" ' + ED25519, "key type is not one of"),
         ("ssh-rsa " + ED_DATA, "different key type"),
         ("ssh-ed25519 AAAA!!!!", "not valid base64"),
-        ("ssh-ed25519 " + ED_DATA[:-12] + "=", "truncated or corrupt"),
+        ("ssh-ed25519 " + ED_DATA[:-12], "truncated or corrupt"),
+        ("ssh-ed25519 " + ED_DATA[:-12] + "=", "not valid base64"),  # excess padding, on every Python
+        ("ssh-ed25519 " + ED_DATA[:-1], "not valid base64"),  # not whole groups of 4 characters
         ("ssh-ed25519 " + base64.b64encode(wire(b"ssh-ed25519", b"\x01" * 16)).decode(), "wrong length"),
         ("ssh-ed25519 " + base64.b64encode(wire(b"ssh-ed25519")).decode(), "truncated or corrupt"),
         ("ssh-ed25519 " + base64.b64encode(b"\x00\x00\x01\x00ssh").decode(), "truncated or corrupt"),
