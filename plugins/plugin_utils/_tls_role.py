@@ -133,10 +133,12 @@ def issued_from(results):
     return issued
 
 
-def play_wants_ca(inputs, context):
-    """Whether a host of the play has an internal_ca certificate (the CA is then created in
-    this run, and hosts that only trust it get its certificate in the same run)."""
-    for name in _get(inputs, "ansible_play_hosts", None) or []:
+def inventory_wants_ca(context):
+    """Whether a host of the inventory has an internal_ca certificate (the CA is then created in
+    this run, and hosts that only trust it get its certificate in the same run). The inventory,
+    not the play: a run limited to some hosts (--limit, a job slice) decides as a run of the
+    whole inventory does."""
+    for name in (getattr(context, "groups", None) or {}).get("all") or []:
         try:
             wanted = context.hostvars[name].get("tls_certificates") or []
         except (KeyError, TypeError):
@@ -215,7 +217,7 @@ def validate(inputs, context):
         "ca_local": local,
         "ca_dir": directory,
         "trust_ca": truth(_get(inputs, "tls_trust_internal_ca")),
-        "play_wants_ca": play_wants_ca(inputs, context),
+        "inventory_wants_ca": inventory_wants_ca(context),
         "key_group": _get(inputs, "tls_key_group"),
         "members": list(_get(inputs, "tls_key_group_members") or []),
         "apt_cache_valid_time": int(_get(inputs, "tls_apt_cache_valid_time")),
@@ -314,11 +316,11 @@ def group_step(settings, host, check_mode):
 
 def ca_step(model, check_mode):
     """(changes, data) of the internal CA: created when it does not exist yet and this host has
-    an internal_ca certificate, or trusts the CA and another host of the play has one (so it
+    an internal_ca certificate, or trusts the CA and another host of the inventory has one (so it
     trusts it in the same run); trusted when it exists (or, in check mode, will)."""
     settings = model["settings"]
     wanted = any(cert["provider"] == "internal_ca" for cert in model["certificates"]) or (
-        settings["trust_ca"] and settings.get("play_wants_ca", False)
+        settings["trust_ca"] and settings.get("inventory_wants_ca", False)
     )
     pem = model["ca_pem"]
     common_name = f"{settings['ca_name']} internal CA"

@@ -38,10 +38,11 @@ STOPPED = {
 
 
 class Context:
-    def __init__(self, check_mode=False, hostvars=None):
+    def __init__(self, check_mode=False, hostvars=None, groups=None):
         self.check_mode = check_mode
         self.host = "web1"
         self.hostvars = hostvars or {}
+        self.groups = groups or {}
 
     def render(self, template, **extra):
         return f"rendered {template}\n"
@@ -269,10 +270,10 @@ def test_a_new_internal_ca_is_created_and_decided_again():
 
 
 @pytest.mark.parametrize(
-    ("play", "trust", "create"),
+    ("others", "trust", "create"),
     [
-        # another host of the play has an internal_ca certificate: created in this run, so
-        # that this host trusts it in the same run
+        # another host of the inventory has an internal_ca certificate: created in this run,
+        # so that this host trusts it in the same run
         ({"db1": [{"name": "db", "provider": "internal_ca"}]}, True, True),
         ({"db1": [{"name": "db", "provider": "selfsigned"}]}, True, False),
         ({"db1": [{"name": "db", "provider": "internal_ca"}]}, False, False),
@@ -280,16 +281,19 @@ def test_a_new_internal_ca_is_created_and_decided_again():
         ({}, True, False),
     ],
 )
-def test_a_host_that_only_trusts_the_ca_gets_it_in_the_same_run(play, trust, create):
+@pytest.mark.parametrize("limited", [False, True], ids=["whole inventory", "limited to this host"])
+def test_a_host_that_only_trusts_the_ca_gets_it_in_the_same_run(others, trust, create, limited):
+    # The inventory decides, not the play: a run limited to this host (--limit, a job slice)
+    # creates and trusts the CA as a run of the whole inventory does.
     values = inputs(
         tls_certificates=[],
         tls_trust_internal_ca=trust,
         __tls_ca_read={"failed": True, "msg": "file not found"},
-        ansible_play_hosts=["web1", *play],
+        ansible_play_hosts=["web1"] if limited else ["web1", *others],
     )
     hostvars = {"web1": {"tls_certificates": []}}
-    hostvars.update({name: {"tls_certificates": value} for name, value in play.items()})
-    context = Context(hostvars=hostvars)
+    hostvars.update({name: {"tls_certificates": value} for name, value in others.items()})
+    context = Context(hostvars=hostvars, groups={"all": ["web1", "ca.example.lan", *others]})
     model, problems = role.validate(values, context)
     assert problems == []
     data = role.plan(model, inspection(), context, now=T).result()
