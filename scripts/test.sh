@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Run every test stage, stopping at the first one that fails and naming it:
-#   ruff → ansible-lint → sanity → units → build → molecule
+#   ruff → ansible-lint → sanity → units → cores → build → molecule
+# cores: sanity and the unit tests under the newer supported ansible-cores (the main venv
+# has the oldest); build: the tarball, the docs' lint and site, the execution environment's
+# definition, the changelog; molecule: every scenario and integration test (tests/integration).
 # Set-up is part of it (venv, Docker engine, base images) and is safe to re-run.
 #
 # Usage: scripts/test.sh [STAGE...]
@@ -13,8 +16,16 @@
 . "$GW_ROOT/scripts/lib/images.sh"
 # shellcheck source=scripts/lib/graphviz.sh
 . "$GW_ROOT/scripts/lib/graphviz.sh"
+# shellcheck source=scripts/lib/ee.sh
+. "$GW_ROOT/scripts/lib/ee.sh"
+# shellcheck source=scripts/lib/changelog.sh
+. "$GW_ROOT/scripts/lib/changelog.sh"
+# shellcheck source=scripts/lib/cores.sh
+. "$GW_ROOT/scripts/lib/cores.sh"
+# shellcheck source=scripts/lib/docs_site.sh
+. "$GW_ROOT/scripts/lib/docs_site.sh"
 
-ALL_STAGES=(ruff ansible-lint sanity units build molecule)
+ALL_STAGES=(ruff ansible-lint sanity units cores build molecule)
 GW_TEST_RELEASES="${GW_TEST_RELEASES:-12 13}"
 
 stage_ruff() {
@@ -24,21 +35,6 @@ stage_ruff() {
 
 stage_ansible_lint() {
   (cd "$GW_ROOT" && ansible-lint --offline --profile production)
-}
-
-# ansible-test needs the collection under .../ansible_collections/<namespace>/<name>;
-# copy the files git knows about (tracked, and new ones not ignored) into such a tree.
-stage_tree() {
-  local dest="$1"
-  rm -rf "$dest"
-  mkdir -p "$dest"
-  (cd "$GW_ROOT" && git ls-files -z --cached --others --exclude-standard \
-    | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
-    | tar --null -T - -cf -) | tar -C "$dest" -xf -
-  # The copy lies inside this repository's ignored .build/; give it a git index of its
-  # own, so that ansible-test lists its files from there.
-  git -C "$dest" init -q
-  git -C "$dest" add -A
 }
 
 stage_sanity() {
@@ -74,6 +70,7 @@ stage_build() {
   local tarball
   tarball="$(ls "$out"/groundwork-server-*.tar.gz)"
   log "Built $(basename "$tarball") ($(du -h "$tarball" | cut -f1))"
+  check_tarball "$tarball"
   ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-galaxy collection install --offline --no-deps \
     -p "$out/collections" "$tarball" >/dev/null
   python "$GW_ROOT/scripts/lib/check_role_docs.py" "$out/collections" "$GW_ROOT/roles" groundwork.server
@@ -82,6 +79,13 @@ stage_build() {
   (cd "$GW_ROOT/.collections/ansible_collections/groundwork/server" \
     && ANSIBLE_COLLECTIONS_PATH="$GW_ROOT/.collections:$bundled" \
       antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs dependent .)
+  # The execution environment's build context and what ansible-builder reads from the collection.
+  check_ee
+  # antsibull-changelog: fragments lint, CHANGELOG.md generated from them, a fragment for
+  # every change under plugins/ and roles/ (scripts/lib/changelog.sh).
+  check_changelog
+  # The documentation site, offline, every warning an error (scripts/lib/docs_site.sh).
+  build_docs_site
 }
 
 scenarios() {
@@ -105,22 +109,40 @@ runs_on() {
   grep -qxF "$2" <(tr -s ' \t' '\n' <"$file")
 }
 
-# One scenario on one release; its output goes to a log file, shown when it fails.
-# The same scenario never runs twice at once (its containers and network have fixed names).
-molecule_job() {
-  local scenario="$1" release="$2" logfile="$3" start=$SECONDS
-  log "molecule test -s $scenario on Debian $release (log: ${logfile#"$GW_ROOT"/})"
-  if (cd "$GW_ROOT" && flock "$GW_ROOT/.build/molecule/$scenario.lock" \
-    env GW_MOLECULE_IMAGE="$GW_IMAGE_REPO:$release" molecule test -s "$scenario") >"$logfile" 2>&1; then
-    printf 'molecule %s (Debian %s): passed in %ss\n' "$scenario" "$release" "$((SECONDS - start))"
+# One job of the pool: a Molecule scenario or an integration test (tests/integration/NAME.sh)
+# on one Debian release, under the main venv's ansible-core or another supported one
+# (scripts/lib/cores.sh). Its output goes to a log file, shown when it fails. The same
+# scenario never runs twice at once (its containers and network have fixed names).
+# A job is "KIND NAME RELEASE [CORE]".
+job_label() {
+  printf '%s %s (Debian %s%s)' "$1" "$2" "$3" "${4:+, ansible-core $4}"
+}
+
+job_log() {
+  printf '%s/.build/molecule/%s-%s-%s%s.log' "$GW_ROOT" "$1" "$2" "$3" "${4:+-core$4}"
+}
+
+pool_job() {
+  local kind="$1" name="$2" release="$3" core="${4:-}" logfile start=$SECONDS
+  logfile="$(job_log "$@")"
+  local run=(env GW_MOLECULE_IMAGE="$GW_IMAGE_REPO:$release" GW_IT_RELEASE="$release")
+  [ -z "$core" ] || run=(with_core "$core" "${run[@]}")
+  case "$kind" in
+    molecule) run+=(flock "$GW_ROOT/.build/molecule/$name.lock" molecule test -s "$name") ;;
+    integration) run+=(bash "$GW_ROOT/tests/integration/$name.sh") ;;
+    *) die "unknown job kind '$kind'" ;;
+  esac
+  log "$(job_label "$@") (log: ${logfile#"$GW_ROOT"/})"
+  if (cd "$GW_ROOT" && "${run[@]}") >"$logfile" 2>&1; then
+    printf '%s: passed in %ss\n' "$(job_label "$@")" "$((SECONDS - start))"
     return 0
   fi
-  printf 'molecule %s (Debian %s): FAILED after %ss\n' "$scenario" "$release" "$((SECONDS - start))"
+  printf '%s: FAILED after %ss\n' "$(job_label "$@")" "$((SECONDS - start))"
   return 1
 }
 
 # A worker takes the next job from the shared list until none is left or one failed.
-molecule_worker() {
+pool_worker() {
   local dir="$1" index job
   while :; do
     [ -e "$dir/failed" ] && return 0
@@ -128,18 +150,55 @@ molecule_worker() {
     index="$(flock "$dir/next.lock" sh -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' sh "$dir/next")"
     job="$(sed -n "$((index + 1))p" "$dir/jobs")"
     [ -n "$job" ] || return 0
-    # shellcheck disable=SC2086  # "scenario release"
-    set -- $job
-    if ! molecule_job "$1" "$2" "$dir/$1-$2.log" >>"$dir/results"; then
-      echo "$1 $2" >>"$dir/failed"
+    # shellcheck disable=SC2086  # "kind name release [core]"
+    if ! pool_job $job >>"$dir/results"; then
+      echo "$job" >>"$dir/failed"
     fi
   done
 }
 
-# Scenarios run GW_TEST_JOBS at a time (default 2): they spend most of their time waiting
-# on containers, package downloads and timeouts, so two share this 2-core machine well.
+# The pool's jobs: every scenario on every release it runs on; the stack scenario once more
+# under the newest supported ansible-core (the main venv has the oldest); the integration
+# tests (tarball install, ansible-runner, job slicing) on the newest release.
+pool_jobs() {
+  local release scenario newest
+  for release in $GW_TEST_RELEASES; do
+    for scenario in $(scenarios); do
+      if runs_on "$scenario" "$release"; then
+        echo "molecule $scenario $release"
+      else
+        note_result "molecule $scenario (Debian $release): not run (molecule/$scenario/releases)"
+      fi
+    done
+  done
+  newest="${GW_TEST_RELEASES##* }"
+  if [ -z "${GW_TEST_SCENARIOS:-}" ] || [[ " $GW_TEST_SCENARIOS " == *" stack "* ]]; then
+    if core_available "$GW_NEWEST_CORE"; then
+      echo "molecule stack $newest $GW_NEWEST_CORE"
+    else
+      note_result "molecule stack under ansible-core $GW_NEWEST_CORE: not run ($(core_missing_reason "$GW_NEWEST_CORE"))"
+    fi
+  fi
+  for scenario in $(integration_tests); do
+    echo "integration $scenario $newest"
+  done
+}
+
+integration_tests() {
+  local file name
+  for file in "$GW_ROOT"/tests/integration/*.sh; do
+    [ -f "$file" ] || continue
+    name="$(basename "$file" .sh)"
+    if [ -z "${GW_TEST_SCENARIOS:-}" ] || [[ " $GW_TEST_SCENARIOS " == *" $name "* ]]; then
+      printf '%s\n' "$name"
+    fi
+  done
+}
+
+# Jobs run GW_TEST_JOBS at a time (default 2): they spend most of their time waiting on
+# containers, package downloads and timeouts, so two share this 2-core machine well.
 stage_molecule() {
-  local release scenario worker dir="$GW_ROOT/.build/molecule" jobs="${GW_TEST_JOBS:-2}"
+  local worker dir="$GW_ROOT/.build/molecule" jobs="${GW_TEST_JOBS:-2}"
   [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "GW_TEST_JOBS must be a positive integer (got '$jobs')"
   # shellcheck disable=SC2086
   ensure_images $GW_TEST_RELEASES
@@ -149,45 +208,52 @@ stage_molecule() {
   mkdir -p "$dir"
   echo 0 >"$dir/next"
   : >"$dir/results"
-  for release in $GW_TEST_RELEASES; do
-    for scenario in $(scenarios); do
-      if runs_on "$scenario" "$release"; then
-        echo "$scenario $release" >>"$dir/jobs"
-      else
-        RESULTS+=("molecule $scenario (Debian $release): not run (molecule/$scenario/releases)")
-      fi
-    done
-  done
-  # The longest first (the stack scenarios), so that none runs alone at the end.
-  if grep -q '^stack' "$dir/jobs"; then
-    { grep '^stack' "$dir/jobs"; grep -v '^stack' "$dir/jobs"; } >"$dir/jobs.sorted"
-    mv "$dir/jobs.sorted" "$dir/jobs"
-  fi
+  : >"$dir/jobs"
+  pool_jobs >"$dir/jobs.all"
+  # The longest first (the stack scenarios, then the integration tests), so that none runs
+  # alone at the end.
+  { grep ' stack ' "$dir/jobs.all"; grep '^integration ' "$dir/jobs.all"
+    grep -v ' stack \|^integration ' "$dir/jobs.all"; } >"$dir/jobs" || true
   local pids=()
   for ((worker = 1; worker <= jobs; worker++)); do
-    molecule_worker "$dir" &
+    pool_worker "$dir" &
     pids+=("$!")
   done
   wait "${pids[@]}"
-  mapfile -t -O "${#RESULTS[@]}" RESULTS <"$dir/results"
+  cat "$dir/results" >>"$GW_TEST_OUT/results"
   if [ -s "$dir/failed" ]; then
-    local failed
-    while read -r scenario release; do
-      printf '\n----- molecule %s (Debian %s): the end of its log (%s) -----\n' \
-        "$scenario" "$release" "$dir/$scenario-$release.log" >&2
-      tail -n 150 "$dir/$scenario-$release.log" >&2
+    local failed job
+    while read -r job; do
+      # shellcheck disable=SC2086
+      printf '\n----- %s: the end of its log (%s) -----\n' "$(job_label $job)" "$(job_log $job)" >&2
+      # shellcheck disable=SC2086
+      tail -n 150 "$(job_log $job)" >&2
     done <"$dir/failed"
     failed="$(paste -sd ',' "$dir/failed")"
-    FAILED_DETAIL="scenario(s) ${failed//,/, } (logs in .build/molecule/)"
+    note_failure "job(s) ${failed//,/, } (logs in .build/molecule/)"
     return 1
   fi
 }
 
+# A stage runs in a subshell with errexit in force: every command that fails fails the
+# stage (called as the condition of an "if", a function would ignore all but its last
+# command's status). What a stage wants reported goes to files: note_result prints a
+# line in the summary, note_failure adds detail to the failure message.
+note_result() {
+  printf '%s\n' "$*" >>"$GW_TEST_OUT/results"
+}
+
+note_failure() {
+  printf '%s\n' "$*" >"$GW_TEST_OUT/failure"
+}
+
 main() {
-  local stages=("$@") stage start passed=0
+  local stages=("$@") stage start passed=0 rc
   [ "${#stages[@]}" -gt 0 ] || stages=("${ALL_STAGES[@]}")
-  RESULTS=()
-  FAILED_DETAIL=""
+  GW_TEST_OUT="$GW_ROOT/.build/test"
+  rm -rf "$GW_TEST_OUT"
+  mkdir -p "$GW_TEST_OUT"
+  : >"$GW_TEST_OUT/results"
 
   log "Set-up: venv, Docker engine, base images"
   ensure_venv
@@ -202,16 +268,26 @@ main() {
     declare -F "stage_${stage//-/_}" >/dev/null || die "unknown stage '$stage' (stages: ${ALL_STAGES[*]})"
     log "Stage $stage"
     start=$SECONDS
-    if ! "stage_${stage//-/_}"; then
+    rm -f "$GW_TEST_OUT/failure"
+    set +e
+    (
+      set -e
+      "stage_${stage//-/_}"
+    )
+    rc=$?
+    set -e
+    if [ "$rc" -ne 0 ]; then
       printf '\n' >&2
-      printf '%s\n' "${RESULTS[@]}" >&2
-      die "stage '$stage' failed${FAILED_DETAIL:+: $FAILED_DETAIL} (after $((SECONDS - start))s)"
+      cat "$GW_TEST_OUT/results" >&2
+      local detail=""
+      [ -f "$GW_TEST_OUT/failure" ] && detail="$(cat "$GW_TEST_OUT/failure")"
+      die "stage '$stage' failed${detail:+: $detail} (after $((SECONDS - start))s)"
     fi
-    RESULTS+=("stage $stage: passed in $((SECONDS - start))s")
+    note_result "stage $stage: passed in $((SECONDS - start))s"
     passed=$((passed + 1))
   done
   printf '\n'
-  printf '%s\n' "${RESULTS[@]}"
+  cat "$GW_TEST_OUT/results"
   printf 'stages: %d passed, 0 failed\n' "$passed"
 }
 

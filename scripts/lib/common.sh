@@ -175,3 +175,18 @@ ensure_ansible_test_bootstrap() {
   mkdir -p "$cache"
   install -m 0644 "$GW_ROOT/scripts/lib/get_pip_standin.py" "$cache/get_pip_${pip_version//./_}.py"
 }
+
+# ansible-test needs the collection under .../ansible_collections/<namespace>/<name>;
+# copy the files git knows about (tracked, and new ones not ignored) into such a tree.
+stage_tree() {
+  local dest="$1"
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  (cd "$GW_ROOT" && git ls-files -z --cached --others --exclude-standard \
+    | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+    | tar --null -T - -cf -) | tar -C "$dest" -xf -
+  # The copy lies inside this repository's ignored .build/; give it a git index of its
+  # own, so that ansible-test lists its files from there.
+  git -C "$dest" init -q
+  git -C "$dest" add -A
+}
