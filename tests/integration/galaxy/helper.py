@@ -391,12 +391,17 @@ def main(argv=None):
     slices.add_argument("--count", type=int, default=3)
     slices.set_defaults(func=cmd_slices)
 
-    check = sub.add_parser("runner-check")
-    check.add_argument("artifact")
-    check.add_argument("--label", required=True)
-    check.add_argument("--hosts", required=True)
-    check.add_argument("--unchanged", action="store_true")
-    check.set_defaults(func=cmd_runner_check)
+    # The two checks of a run's outcome: ansible-runner's artifacts, or ansible-playbook's recap.
+    for name, source, func in (
+        ("runner-check", "artifact", cmd_runner_check),
+        ("recap", "log", cmd_recap),
+    ):
+        check = sub.add_parser(name)
+        check.add_argument(source)
+        check.add_argument("--label", required=True)
+        check.add_argument("--hosts", required=True)
+        check.add_argument("--unchanged", action="store_true")
+        check.set_defaults(func=func)
 
     installed = sub.add_parser("installed")
     installed.add_argument("log")
@@ -404,13 +409,6 @@ def main(argv=None):
     installed.add_argument("--collections", required=True)
     installed.add_argument("--version", required=True)
     installed.set_defaults(func=cmd_installed)
-
-    recap = sub.add_parser("recap")
-    recap.add_argument("log")
-    recap.add_argument("--label", required=True)
-    recap.add_argument("--hosts", required=True)
-    recap.add_argument("--unchanged", action="store_true")
-    recap.set_defaults(func=cmd_recap)
 
     args = parser.parse_args(argv)
     args.func(args)
