@@ -83,8 +83,10 @@ def settings(inputs):
 
 
 def play_reports(play_hosts, hostvars):
-    """The reports the play's hosts published (firewall_host_report), None for a host without one."""
-    return {name: _flows.published_report(hostvars, name) for name in play_hosts}
+    """The reports the play's hosts published (firewall_host_report), None for a host without one,
+    each read when a flow of this host needs it (_flows.PublishedReports): a host's plan reads
+    the hosts its flows name, not every host of the play."""
+    return _flows.PublishedReports(hostvars, play_hosts)
 
 
 def reconnect_timeout(confirm_timeout):

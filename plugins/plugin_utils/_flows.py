@@ -12,6 +12,8 @@ the firewall (its table), the database roles (which networks may connect on thei
 - ``Resolver``: the addresses of an inventory host, from its ``firewall_addresses``, else
   from its report (``firewall_host_report``, published by groundwork.server.firewall, or the
   inspection of a host outside the play) and its ``ansible_host``;
+- ``PublishedReports(hostvars, hosts)``: the reports the play's hosts published, each read
+  from its host's variables when a flow needs it (never every host's for every host);
 - ``with_outside(reports, results)``: the reports of the play's hosts plus the results of
   reading hosts outside the play;
 - ``inbound(flows, host, groups, hostvars, reports, ssh_port, check)``: the rules of
@@ -33,6 +35,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+from collections.abc import Mapping
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 from ansible_collections.groundwork.server.plugins.plugin_utils._model_check import (
@@ -173,6 +176,63 @@ def published_report(hostvars, host):
     return host_vars(hostvars, host).get(REPORT_VAR)
 
 
+class PublishedReports(Mapping):
+    """The reports the hosts ``hosts`` (the play's) published (``REPORT_VAR``), by host name,
+    each read from that host's variables the first time it is asked for, and the reports set
+    here directly (a host's own inspection, the reads of hosts outside the play), which win.
+
+    Reading another host's variables (``hostvars[name]``) makes Ansible compute all of that
+    host's variables. A host's plan needs the reports of the hosts its flows name, not of every
+    host of the play: read eagerly, every host read every other host's, and the plans of a run
+    grew with the square of the fleet. ``Resolver`` passes the variables it has already read."""
+
+    def __init__(self, hostvars, hosts, given=None, read=None):
+        self._hostvars = hostvars
+        self._hosts = hosts if isinstance(hosts, (list, tuple)) else list(hosts or [])
+        self._members = None
+        self._given = dict(given or {})
+        self._read = {} if read is None else read
+
+    def _member(self, host):
+        if self._members is None:
+            self._members = frozenset(self._hosts)
+        return host in self._members
+
+    def report(self, host, variables=None):
+        """The report of ``host`` (None when it published none); ``variables``: its variables
+        when the caller has them already. KeyError for a host that is neither given nor a play host."""
+        if host in self._given:
+            return self._given[host]
+        if not self._member(host):
+            raise KeyError(host)
+        if host not in self._read:
+            found = host_vars(self._hostvars, host) if variables is None else variables
+            self._read[host] = found.get(REPORT_VAR)
+        return self._read[host]
+
+    def __getitem__(self, host):
+        return self.report(host)
+
+    def __setitem__(self, host, text):
+        self._given[host] = text
+
+    def __contains__(self, host):
+        return host in self._given or self._member(host)
+
+    def __iter__(self):
+        yield from self._given
+        yield from (host for host in self._hosts if host not in self._given)
+
+    def __len__(self):
+        return len(self._given) + sum(1 for host in self._hosts if host not in self._given)
+
+    def merged(self, given):
+        """A copy with ``given`` (host name -> report) added; what was read is shared."""
+        copy = PublishedReports(self._hostvars, self._hosts, {**self._given, **given}, self._read)
+        copy._members = self._members
+        return copy
+
+
 class Resolver:
     """Addresses of inventory hosts, from firewall_addresses, the hosts' reports and ansible_host."""
 
@@ -181,9 +241,21 @@ class Resolver:
         self.reports = reports
         self.needs = []
         self.resolved = {}
+        self._variables = {}
 
     def _vars(self, host):
-        return host_vars(self.hostvars, host)
+        # Each host's variables once per resolver: a lookup computes all of them.
+        if host not in self._variables:
+            self._variables[host] = host_vars(self.hostvars, host)
+        return self._variables[host]
+
+    def _report(self, host, variables):
+        """The report of ``host``, or None when it has none (not inspected, or unreachable)."""
+        if host not in self.reports:
+            return None
+        if isinstance(self.reports, PublishedReports):
+            return self.reports.report(host, variables)
+        return self.reports[host]
 
     def addresses(self, host):
         """(list of ip networks, problem) for one host; problem is None when it has addresses."""
@@ -211,12 +283,13 @@ class Resolver:
         address = parse_address(str(ansible_host)) if ansible_host else None
         if address is not None:
             networks.append(ipaddress.ip_network(address))
-        if host not in self.reports or self.reports[host] is None:
+        report = self._report(host, variables)
+        if report is None:
             return [], (
                 "has no known address: it could not be inspected (unreachable?); set firewall_addresses"
                 " for it in the inventory"
             )
-        for text in parse_report(self.reports[host])["addresses"]:
+        for text in parse_report(report)["addresses"]:
             network = ipaddress.ip_network(text)
             if network not in networks:
                 networks.append(network)
@@ -397,8 +470,9 @@ def with_outside(reports, outside):
     """The reports by host name, plus what reading hosts outside the play returned: the
     results of a looped task (``item`` the host; the ``report`` of groundwork.server.role_plan
     (role firewall), groundwork.server.host_info's ``info.report`` or a command's ``stdout``).
-    A host that could not be read reports None."""
-    merged = dict(reports or {})
+    A host that could not be read reports None. ``reports``: a mapping, or PublishedReports
+    (then its reads are kept: the result reads the play's hosts only as needed)."""
+    merged = {} if isinstance(reports, PublishedReports) else dict(reports or {})
     for result in outside or []:
         if not isinstance(result, dict) or "item" not in result:
             continue
@@ -412,7 +486,7 @@ def with_outside(reports, outside):
             readable = not result.get("unreachable") and result.get("rc") == 0
             text = result.get("stdout")
         merged[result["item"]] = text if readable else None
-    return merged
+    return reports.merged(merged) if isinstance(reports, PublishedReports) else merged
 
 
 def inbound(flows, host, groups, hostvars, reports, ssh_port=22, check=None, resolver=None):

@@ -273,7 +273,8 @@ class _Builder:
                 continue
             self.data[name] = item
         order = list(self.groups.get("all", []))
-        order += [name for name in self.data if name not in order]
+        known = set(order)
+        order += [name for name in self.data if name not in known]
         self.tiers = []
         placed = set()
         for index, tier in enumerate(tiers):

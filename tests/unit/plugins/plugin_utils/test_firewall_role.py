@@ -256,3 +256,21 @@ def test_the_warnings_of_the_model_are_notices():
     firewall = {"own": {"connection_port": 22}, "ssh": {"port": 22}, "warnings": ["w"]}
     plan = role.decide(firewall, inspection(), BODY, False)
     assert plan.data["notices"] == ["w"] and "warnings" not in plan.result()
+
+
+def test_step_two_reads_only_the_reports_its_flows_need():
+    """The plan of a host reads the published reports of the hosts its flows name, not of
+    every host of the play: each lookup computes all of a host's variables in a run."""
+    play = ["db1", "app1", *(f"other{i}" for i in range(50))]
+    lookups = []
+
+    class Hostvars(dict):
+        def __getitem__(self, host):
+            lookups.append(host)
+            return super().__getitem__(host)
+
+    hostvars = Hostvars({host: {"firewall_host_report": report("10.0.0.11")} for host in play})
+    inputs = {"firewall_flows": FLOWS, "ansible_play_hosts": play, "__firewall_inspection": inspection()}
+    model, problems = role.validate(inputs, Context(hostvars))
+    assert problems == [] and model["firewall"]["inbound"][0]["v4"] == ["10.0.0.11"]
+    assert lookups == ["app1"]

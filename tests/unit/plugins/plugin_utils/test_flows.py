@@ -124,3 +124,86 @@ def test_collapse_merges_and_splits_families():
         ipaddress.ip_network(n) for n in ("10.0.0.0/25", "10.0.0.128/25", "10.1.0.1/32", "2001:db8::/64")
     ]
     assert flows.collapse(networks) == {"v4": ["10.0.0.0/24", "10.1.0.1"], "v6": ["2001:db8::/64"]}
+
+
+class CountingHostvars(dict):
+    """hostvars that count lookups: in a run each one computes all of a host's variables."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lookups = []
+
+    def __getitem__(self, host):
+        self.lookups.append(host)
+        return super().__getitem__(host)
+
+
+def fleet(apps):
+    """Two balancers, one database server, ``apps`` application servers, each with a report."""
+    names = {
+        "loadbalancers": ["lb1", "lb2"],
+        "appservers": [f"app{i}" for i in range(apps)],
+        "dbservers": ["db1"],
+    }
+    hosts = [host for members in names.values() for host in members]
+    groups = {"all": hosts, **names}
+    hostvars = CountingHostvars(
+        {
+            host: {flows.REPORT_VAR: report(v4=f"10.0.{i // 250}.{i % 250 + 1}")}
+            for i, host in enumerate(hosts)
+        }
+    )
+    return hosts, groups, hostvars
+
+
+def test_published_reports_are_read_when_asked_for_and_once():
+    hostvars = CountingHostvars({"a": {flows.REPORT_VAR: "A"}, "b": {}, "c": {flows.REPORT_VAR: "C"}})
+    reports = flows.PublishedReports(hostvars, ["a", "b", "c"])
+    assert hostvars.lookups == []
+    assert reports["a"] == "A" and reports["a"] == "A" and reports.get("b") is None
+    assert hostvars.lookups == ["a", "b"]
+    assert "c" in reports and "far" not in reports and reports.get("far") is None
+    with pytest.raises(KeyError):
+        reports.report("far")
+    # Variables the caller has already read are used instead of a lookup.
+    assert reports.report("c", {flows.REPORT_VAR: "from the caller"}) == "from the caller"
+    assert hostvars.lookups == ["a", "b"]
+    reports["a"] = "own inspection"
+    assert reports["a"] == "own inspection"
+    assert list(reports) == ["a", "b", "c"] and len(reports) == 3
+    assert dict(reports) == {"a": "own inspection", "b": None, "c": "from the caller"}
+
+
+def test_with_outside_keeps_published_reports_lazy():
+    hostvars = CountingHostvars({"a": {flows.REPORT_VAR: "A"}})
+    reports = flows.PublishedReports(hostvars, ["a"])
+    merged = flows.with_outside(
+        reports, [{"item": "far", "report": "F"}, {"item": "gone", "unreachable": True}]
+    )
+    assert isinstance(merged, flows.PublishedReports) and hostvars.lookups == []
+    assert merged["far"] == "F" and merged["gone"] is None and merged["a"] == "A"
+    assert "far" not in reports
+
+
+@pytest.mark.parametrize("apps", [1, 10, 100])
+def test_a_hosts_rules_read_only_the_hosts_its_flows_name(apps):
+    """Resolving the rules of one host looks up the variables of the hosts of the groups its
+    flows come from, each once: an application server its two balancers whatever the size of
+    the fleet (not every host of the play), the database server each application server."""
+    hosts, groups, hostvars = fleet(apps)
+    flows_ = THREE_TIER[:3]
+    for host, expected in (("app0", ["lb1", "lb2"]), ("db1", groups["appservers"]), ("lb1", [])):
+        hostvars.lookups.clear()
+        reports = flows.PublishedReports(hostvars, hosts)
+        check = Checker()
+        rules = flows.inbound(flows_, host, groups, hostvars, reports, check=check)
+        assert check.errors == [] and rules
+        assert sorted(hostvars.lookups) == sorted(expected)
+
+
+def test_published_reports_resolve_as_a_dict_of_the_same_reports():
+    hosts, groups, hostvars = fleet(5)
+    eager = {host: hostvars[host][flows.REPORT_VAR] for host in hosts}
+    for host in ("app3", "db1", "lb2"):
+        lazy = flows.inbound(THREE_TIER[:3], host, groups, hostvars, flows.PublishedReports(hostvars, hosts))
+        assert lazy == flows.inbound(THREE_TIER[:3], host, groups, hostvars, eager)

@@ -300,3 +300,13 @@ def test_graphviz_accepts_the_source(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "<svg" in result.stdout
+
+
+def test_hosts_outside_the_inventory_groups_follow_them_in_their_order():
+    groups = {"all": ["web1", "db1"], "webservers": ["web1"]}
+    hosts = [{"name": name} for name in ("extra2", "db1", "extra1", "web1")]
+    builder = core._Builder(groups, hosts, [{"group": "webservers", "label": "Web"}], [], None, 30)
+    assert [(tier.label, [host.name for host in tier.hosts]) for tier in builder.tiers] == [
+        ("Web", ["web1"]),
+        ("Other hosts", ["db1", "extra2", "extra1"]),
+    ]
