@@ -43,8 +43,15 @@ options:
         roles' defaults, and reads everything they will ask with one command, kept as the host fact
         C(groundwork_inspection). A role whose input does not validate is left out (it reports its
         problems itself, before it changes anything).
+      - V(decide) makes the decision of every role C(playbooks/site.yml) applies to the host - base,
+        firewall, tls and the role that serves each of its tiers - from the run's inspection
+        (O(step=inspect) first), with the play's variables and each role's defaults, without reading the
+        host again (the database roles read their objects once) and without changing anything. It returns
+        the roles that run (RV(run)) - the first that changes the host and every role after it. A role that
+        cannot be decided here (input with problems, hosts to read outside the play, a CA on another host)
+        runs and decides itself. A tier whose choice of server is not a role of the collection fails the task.
     type: str
-    choices: [plan, validate, inspect]
+    choices: [plan, validate, inspect, decide]
     default: plan
   roles:
     description: With O(step=inspect), the roles that will run on the host.
@@ -71,6 +78,11 @@ EXAMPLES = r"""
     step: inspect
     roles: [base, firewall, tls]
     tiers: true
+
+- name: Decide which roles change the host, from that inspection
+  groundwork.server.role_plan:
+    step: decide
+  register: __decided
 
 - name: Validate the input, inspect the host and plan the changes
   groundwork.server.role_plan:
@@ -102,7 +114,8 @@ changes:
   sample:
     - {kind: file, target: /etc/nginx/sites-enabled/shop.conf, reason: content differs}
 summary:
-  description: RV(changes) as lines of text.
+  description:
+    - RV(changes) as lines of text; with O(step=decide), a line for each role of RV(run), with its reason.
   returned: success
   type: list
   elements: str
@@ -120,6 +133,31 @@ roles:
 left_out:
   description: With O(step=inspect), the roles left out of the inspection and why (they read the host later).
   returned: success and O(step=inspect)
+  type: dict
+report:
+  description:
+    - With O(step=inspect) when the firewall role was inspected, what the firewall role publishes as
+      C(firewall_host_report) (the management connection and the host's addresses).
+  returned: success, O(step=inspect) and the firewall role inspected
+  type: str
+run:
+  description:
+    - With O(step=decide), the roles that run on the host, in the order C(playbooks/site.yml) applies them.
+  returned: success and O(step=decide)
+  type: list
+  elements: str
+  sample: [tls, postgresql]
+groups:
+  description:
+    - With O(step=decide), the groups the host joins, one or two for each role of RV(run) -
+      C(groundwork_base_changes), C(groundwork_firewall_changes), C(groundwork_tls_changes), and for a tier's
+      role the role's group and the tier's (C(groundwork_dbservers_changes), ...).
+  returned: success and O(step=decide)
+  type: list
+  elements: str
+reasons:
+  description: With O(step=decide), why each role of RV(run) runs.
+  returned: success and O(step=decide)
   type: dict
 problems:
   description: Always empty on success (a problem fails the task).

@@ -275,6 +275,9 @@ def plan(model, inspection, context):
             "rollback": model["rollback"],
             "target": target,
             "live": host["current"],
+            # No release runs here yet: nothing serves from this server, so playbooks/appservers.yml
+            # deploys every such server at once, before the rolling deploy of the live ones.
+            "first_deploy": host["current"] is None,
             "remove": releases["remove"],
             "history_content": _app_plan.history_content(releases["history"]),
             "packages": wanted,

@@ -15,6 +15,10 @@ reads it with one command, kept as the host fact ``groundwork_inspection``. A ro
 plans from it when it covers the role's request; a role whose plan changes something
 clears it, so the roles after it read the host anew.
 
+``step: decide`` (site.yml's first play, after the inspection) makes every role's decision
+for the host at once, on the controller, from that inspection, and returns which roles run
+and the groups the host joins for the plays that apply them (plugin_utils/_run_plan.py).
+
 Each role is a module ``plugins/plugin_utils/_<role>_role.py`` with three functions::
 
     validate(inputs, context) -> (model, [problem])   # inputs: the play's variables, templated on access
@@ -38,12 +42,14 @@ Import inside the collection as
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.plugins.loader import lookup_loader
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
+from ansible_collections.groundwork.server.plugins.plugin_utils import _run_plan
 from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import ProbeAction, read_host
 
 PACKAGE = "ansible_collections.groundwork.server.plugins.plugin_utils"
@@ -113,19 +119,26 @@ class Context:
     """Where the decision is made: this host, the inventory, the run's mode, and the role's
     templates and files."""
 
-    def __init__(self, action, task_vars, check_mode):
+    def __init__(self, action, task_vars, check_mode, role=None):
         self._action = action
         self._task_vars = task_vars
         self.host = task_vars.get("inventory_hostname")
         self.groups = task_vars.get("groups") or {}
         self.hostvars = task_vars.get("hostvars") or {}
         self.check_mode = bool(check_mode)
+        # Outside the role (step "decide"): its files are found in the collection's roles/<role>.
+        self._role_dir = None if role is None else os.path.normpath(os.path.join(ROLES_DIR, role))
+
+    def _find(self, kind, name):
+        if self._role_dir is not None:
+            return os.path.join(self._role_dir, kind, name)
+        return self._action._find_needle(kind, name)
 
     def render(self, template, **extra):
         """templates/<template> of the role, rendered with the play's variables and ``extra``
         as the ansible.builtin.template lookup renders it."""
         action = self._action
-        path = action._find_needle("templates", template)
+        path = self._find("templates", template)
         lookup = lookup_loader.get("ansible.builtin.template", loader=action._loader, templar=action._templar)
         variables = dict(self._task_vars)
         variables.update(extra)
@@ -133,7 +146,7 @@ class Context:
 
     def read_file(self, name):
         """files/<name> of the role, as text."""
-        with open(self._action._find_needle("files", name), encoding="utf-8") as handle:
+        with open(self._find("files", name), encoding="utf-8") as handle:
             return handle.read()
 
 
@@ -186,24 +199,34 @@ def from_cache(cache, role, request):
     return part
 
 
+def role_file(loader, name, part):
+    """roles/<name>/<part>/main.yml of the collection as a dict (empty when absent)."""
+    path = os.path.normpath(os.path.join(ROLES_DIR, name, part, "main.yml"))
+    if not os.path.exists(path):
+        return {}
+    try:
+        data = loader.load_from_file(path, trusted_as_template=True)
+    except TypeError:  # ansible-core before 2.19 trusts every file it loads
+        data = loader.load_from_file(path)
+    return dict(data or {})
+
+
 def role_fallback(loader, name):
     """The role's defaults and constants (defaults/main.yml, vars/main.yml), for a decision
     made outside the role."""
-    values = {}
-    for part in ("defaults", "vars"):
-        path = os.path.normpath(os.path.join(ROLES_DIR, name, part, "main.yml"))
-        if os.path.exists(path):
-            try:
-                data = loader.load_from_file(path, trusted_as_template=True)
-            except TypeError:  # ansible-core before 2.19 trusts every file it loads
-                data = loader.load_from_file(path)
-            values.update(data or {})
-    return values
+    return {**role_file(loader, name, "defaults"), **role_file(loader, name, "vars")}
 
 
-def tier_roles(task_vars, templar):
-    """The roles that serve the tiers this host is in (contracts: groups and choices)."""
-    names = []
+def role_variables(loader, name, task_vars):
+    """The variables the role sees when it runs in this play: its defaults under the play's,
+    its constants (vars/main.yml) over them, as Ansible's precedence puts them."""
+    return {**role_file(loader, name, "defaults"), **task_vars, **role_file(loader, name, "vars")}
+
+
+def host_tiers(task_vars, templar):
+    """({tier: role name}, [problems]) for the tiers this host is in (contracts: groups and
+    choices); a tier whose choice is not a role of the collection is a problem."""
+    tiers, problems = {}, []
     host = task_vars.get("inventory_hostname")
     groups = task_vars.get("groups") or {}
     for tier in contracts.TIERS:
@@ -212,7 +235,18 @@ def tier_roles(task_vars, templar):
             continue
         choice = templar.template(task_vars.get(tier["choice_var"])) if tier["choice_var"] else None
         name, problem = contracts.choose_server(tier["tier"], choice)
-        if problem is None and name in ROLES and name not in names:
+        if problem is not None:
+            problems.append(problem)
+        elif name in ROLES:
+            tiers[tier["tier"]] = name
+    return tiers, problems
+
+
+def tier_roles(task_vars, templar):
+    """The roles that serve the tiers this host is in (contracts: groups and choices)."""
+    names = []
+    for name in host_tiers(task_vars, templar)[0].values():
+        if name not in names:
             names.append(name)
     return names
 
@@ -221,17 +255,110 @@ ARGUMENT_SPEC = {
     "role": {"type": "str", "choices": list(ROLES)},
     "roles": {"type": "list", "elements": "str", "choices": list(ROLES), "default": []},
     "tiers": {"type": "bool", "default": False},
-    "step": {"type": "str", "choices": ["plan", "validate", "inspect"], "default": "plan"},
+    "step": {"type": "str", "choices": ["plan", "validate", "inspect", "decide"], "default": "plan"},
 }
+# Roles that decide in two steps of the same action (tasks/decide.yml): the first step's
+# result is the variable the second step reads.
+SECOND_STEP = {"firewall": "__firewall_inspection"}
+# The step 1 variables a second step reads besides, as tasks/decide.yml registers them when
+# nothing outside the play has to be read.
+SECOND_STEP_EXTRA = {"firewall": {"__firewall_outside": []}}
+NOT_COVERED = "the run's inspection does not answer what it asks (it reads the server when it runs)"
+UNDECIDED = "it cannot be decided before it runs"
+
+
+def deferred(name, model):
+    """Why a role's decision waits until it runs, or None: what it reads then is not in the
+    run's inspection (a CA on another host, the addresses of hosts outside the play)."""
+    if not isinstance(model, dict):
+        return None
+    settings = model.get("settings") or {}
+    if name == "tls" and not settings.get("ca_local", True) and settings.get("inventory_wants_ca"):
+        return "the internal CA lives on another host (the role reads it when it runs)"
+    if name == "firewall" and model.get("step") == "inspect" and model.get("outside"):
+        return "its flows name hosts outside the play (the role reads them when it runs)"
+    return None
+
+
+def postgresql_objects_differ(action, data, variables, templar, task_vars):
+    """Whether the roles, databases and privileges differ from the plan's (the comparison of
+    groundwork.server.postgresql_objects: one read of the cluster, planned on the controller)."""
+    # The module's own argument spec, reader and planner.
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    from ansible_collections.groundwork.server.plugins.action import postgresql_objects as objects_action
+    from ansible_collections.groundwork.server.plugins.module_utils._postgresql import core as pg_core
+    from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import POSTGRESQL_READER
+
+    port = templar.template(variables.get("postgresql_port", 5432))
+    checked = ArgumentSpecValidator(pg_core.ARGUMENTS).validate(
+        {"port": port, "roles": data["roles"], "databases": data["databases"], "grants": data["grants"]}
+    )
+    if checked.error_messages:
+        return "its roles, databases or grants do not pass the module's checks (the role reports them)"
+    params = checked.validated_parameters
+    pg_core.normalize_grants(params["grants"])
+    answer, error = read_host(
+        action,
+        task_vars,
+        {"program": POSTGRESQL_READER.read(), "argv": [json.dumps(objects_action.read_request(params))]},
+    )
+    info = (answer or {}).get("info") or {}
+    if error is not None or "cluster" not in info:
+        return "the cluster could not be read (the role reports why)"
+    todo, _result = objects_action.decide(params, info)
+    return "roles, databases or privileges differ" if todo.changed else None
+
+
+def mariadb_objects_differ(action, data, variables, templar, task_vars):
+    """Whether the users, databases and privileges differ (groundwork.server.mariadb_objects in
+    check mode, as the role's plan entry point compares them)."""
+    del variables, templar
+    args = {
+        "socket": data["socket"],
+        "users": data["users"],
+        "databases": data["databases"],
+        "grants": data["grants"],
+    }
+    check_mode = action._task.check_mode
+    action._task.check_mode = True
+    try:
+        result = action._execute_module(
+            module_name="groundwork.server.mariadb_objects", module_args=args, task_vars=task_vars
+        )
+    finally:
+        action._task.check_mode = check_mode
+    if result.get("failed"):
+        return "its users, databases and privileges could not be compared (the role reports why)"
+    return "users, databases or privileges differ" if result.get("changed") else None
+
+
+def apt_cache_valid_time(roles, task_vars, templar, default=3600):
+    """How old apt's package lists may be for the installation of every role's packages: the
+    least of what the roles that install allow (``<role>_apt_cache_valid_time``)."""
+    found = []
+    for name in roles:
+        value = templar.template(task_vars.get(f"{name}_apt_cache_valid_time", default))
+        try:
+            found.append(int(value))
+        except (TypeError, ValueError):
+            found.append(0)
+    return max(0, min(found, default=default))
+
+
+# Roles whose objects inside the server are compared apart from the plan (their "plan"
+# entry point does so when the plan lists no change).
+OBJECTS = {"postgresql": postgresql_objects_differ, "mariadb": mariadb_objects_differ}
 
 
 class RoleAction(ProbeAction):
     def inspect(self, role, request, task_vars):
         """The answer (os, files, dirs, packages, units, probe): from the run's inspection of
-        this host when it covers the request, else one command on the host."""
-        cached = from_cache((task_vars.get("ansible_facts") or {}).get(CACHE_FACT), role, request)
-        if cached is not None:
-            return cached
+        this host when it covers the request, else one command on the host. A delegated task
+        reads the host it is delegated to (the facts it sees are this host's)."""
+        if self._task.delegate_to is None:
+            cached = from_cache((task_vars.get("ansible_facts") or {}).get(CACHE_FACT), role, request)
+            if cached is not None:
+                return cached
         answer = self.read_host(merge_requests({role: request}), task_vars)
         answer["probe"] = answer["probes"].get(role)
         return answer
@@ -272,12 +399,78 @@ class RoleAction(ProbeAction):
             "answer": answer,
             "args": {name: request.get("probe") for name, request in requests.items()},
         }
-        return {
+        result = {
             "changed": False,
             "roles": sorted(requests),
             "left_out": left_out,
             "ansible_facts": {CACHE_FACT: cache},
         }
+        # What groundwork.server.firewall publishes as firewall_host_report (playbooks/decide.yml
+        # publishes it before the roles decide: the database roles read their clients' reports).
+        firewall = (answer.get("probes") or {}).get("firewall")
+        if isinstance(firewall, dict) and "report" in firewall:
+            result["report"] = firewall["report"]
+        return result
+
+    def verdict(self, step, task_vars, cache):
+        """The role's verdict (_run_plan.verdict): UNCHANGED when the role of ``step`` changes
+        nothing on this host, else why it runs; the packages its plan installs; more groups."""
+        name = step["role"]
+        variables = role_variables(self._loader, name, task_vars)
+        role = role_module(name)
+        for _step in range(2):
+            templar = self._templar.copy_with_new_env(available_variables=variables)
+            context = Context(self, variables, self._task.check_mode, role=name)
+            model, problems = role.validate(Inputs(templar, variables), context)
+            if problems:
+                return _run_plan.verdict("its input has problems (the role reports them when it runs)")
+            reason = deferred(name, model)
+            if reason is not None:
+                return _run_plan.verdict(reason)
+            request = role.request(model, context)
+            inspection = None
+            if request is not None:
+                inspection = from_cache(cache, name, request)
+                if inspection is None:
+                    return _run_plan.verdict(NOT_COVERED)
+            plan = role.plan(model, inspection, context)
+            if plan.problems:
+                return _run_plan.verdict("its plan has problems (the role reports them when it runs)")
+            if name not in SECOND_STEP or variables.get(SECOND_STEP[name]):
+                break
+            variables = {**variables, SECOND_STEP[name]: plan.result(), **SECOND_STEP_EXTRA[name]}
+        if plan.changes:
+            return _run_plan.verdict(
+                _run_plan.summary(plan.changes),
+                _run_plan.packages_of(plan.changes),
+                _run_plan.extra_groups(name, plan.data),
+            )
+        differ = OBJECTS.get(name)
+        if differ is not None:
+            reason = differ(self, plan.data, variables, templar, task_vars)
+            if reason is not None:
+                return _run_plan.verdict(reason)
+        return _run_plan.verdict(_run_plan.UNCHANGED)
+
+    def decide_for(self, task_vars):
+        """Step "decide": which roles of site.yml run on this host (plugin_utils/_run_plan.py)."""
+        tiers, problems = host_tiers(task_vars, self._templar)
+        if problems:
+            return {"failed": True, "msg": "\n".join(problems)}
+        cache = (task_vars.get("ansible_facts") or {}).get(CACHE_FACT)
+
+        def verdict(step):
+            try:
+                return self.verdict(step, task_vars, cache)
+            except Exception as exc:  # the role decides itself when it runs, and reports it
+                return _run_plan.verdict(f"{UNDECIDED} ({type(exc).__name__}: {exc})")
+
+        decided = _run_plan.decide(_run_plan.steps(tiers), verdict)
+        decided["summary"] = [f"{role}: {reason}" for role, reason in decided["reasons"].items()]
+        if decided["packages"]:
+            decided["groups"].append(_run_plan.PACKAGES_GROUP)
+            decided["apt_cache_valid_time"] = apt_cache_valid_time(decided["run"], task_vars, self._templar)
+        return decided
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -292,6 +485,9 @@ class RoleAction(ProbeAction):
             if args["tiers"]:
                 names += [name for name in tier_roles(task_vars, self._templar) if name not in names]
             result.update(self.inspect_for(names, task_vars))
+            return result
+        if args["step"] == "decide":
+            result.update(self.decide_for(task_vars))
             return result
         role = role_module(args["role"])
         context = Context(self, task_vars, self._task.check_mode)

@@ -110,3 +110,174 @@ def test_inputs_never_template_a_deprecated_key_of_a_registered_result():
     assert inputs["x"] == {"a": 1}
     assert all("skipped_reason" not in value for value in templar.seen)
     assert len(templar.seen) == 2
+
+
+# --- step "decide": every role's decision for a host, from the run's inspection -----------
+
+
+class _DecideTemplar:
+    def template(self, value):
+        return value
+
+    def copy_with_new_env(self, available_variables=None, **_overrides):
+        return self
+
+
+class _Loader:
+    def load_from_file(self, path, trusted_as_template=False):
+        del path, trusted_as_template
+        return None
+
+
+class _Task:
+    check_mode = False
+    delegate_to = None
+
+
+def _action():
+    action = object.__new__(ra.RoleAction)
+    action._loader = _Loader()
+    action._templar = _DecideTemplar()
+    action._task = _Task()
+    return action
+
+
+class _FakeRole:
+    """A role that asks for /etc/a and plans what ``outcome`` says; it records the variables it saw."""
+
+    def __init__(self, outcome, problems=()):
+        self.outcome = outcome
+        self.problems = list(problems)
+        self.seen = []
+
+    def validate(self, inputs, context):
+        del context
+        self.seen.append(dict(inputs))
+        return {"step": "plan"}, self.problems
+
+    def request(self, model, context):
+        del model, context
+        return {"files": ["/etc/a"]}
+
+    def plan(self, model, inspection, context):
+        del model, context
+        assert inspection["files"] == {"/etc/a": ANSWER["files"]["/etc/a"]}
+        plan = _Plan()
+        plan.extend(self.outcome)
+        return plan
+
+
+def _Plan():
+    from ansible_collections.groundwork.server.plugins.plugin_utils._plan import Plan
+
+    return Plan()
+
+
+def _change(kind, target):
+    from ansible_collections.groundwork.server.plugins.plugin_utils._plan import Change
+
+    return Change(kind, target, "differs")
+
+
+TASK_VARS = {
+    "inventory_hostname": "web1",
+    "groups": {"all": ["web1"]},
+    "ansible_facts": {ra.CACHE_FACT: CACHE},
+}
+
+
+def test_a_role_that_plans_no_change_from_the_runs_inspection_is_unchanged(monkeypatch):
+    role = _FakeRole([])
+    monkeypatch.setattr(ra, "role_module", lambda name: role)
+    found = _action().verdict({"role": "base"}, TASK_VARS, CACHE)
+    assert found["reason"] == ra._run_plan.UNCHANGED
+
+
+def test_a_role_that_plans_changes_runs_with_its_packages(monkeypatch):
+    role = _FakeRole([_change("package", "sudo"), _change("file", "/etc/a")])
+    monkeypatch.setattr(ra, "role_module", lambda name: role)
+    found = _action().verdict({"role": "base"}, TASK_VARS, CACHE)
+    assert found["reason"].startswith("2 changes: package sudo")
+    assert found["packages"] == ["sudo"]
+
+
+def test_a_role_with_input_problems_runs_and_reports_them_itself(monkeypatch):
+    monkeypatch.setattr(ra, "role_module", lambda name: _FakeRole([], problems=["base_x: bad"]))
+    found = _action().verdict({"role": "base"}, TASK_VARS, CACHE)
+    assert found["reason"] != ra._run_plan.UNCHANGED
+    assert found["packages"] == []
+
+
+def test_a_role_the_inspection_does_not_answer_runs(monkeypatch):
+    monkeypatch.setattr(ra, "role_module", lambda name: _FakeRole([]))
+    found = _action().verdict({"role": "base"}, TASK_VARS, {**CACHE, "run": "another run"})
+    assert found["reason"] == ra.NOT_COVERED
+
+
+def test_a_role_decides_with_its_defaults_under_the_plays_variables_and_its_constants_over_them(monkeypatch):
+    role = _FakeRole([])
+    monkeypatch.setattr(ra, "role_module", lambda name: role)
+    files = {
+        "defaults": {"base_a": "default", "base_b": "default"},
+        "vars": {"base_c": "constant"},
+    }
+    monkeypatch.setattr(ra, "role_file", lambda loader, name, part: dict(files[part]))
+    task_vars = {**TASK_VARS, "base_b": "inventory", "base_c": "inventory"}
+    _action().verdict({"role": "base"}, task_vars, CACHE)
+    seen = role.seen[0]
+    assert (seen["base_a"], seen["base_b"], seen["base_c"]) == ("default", "inventory", "constant")
+
+
+def test_a_role_that_decides_in_two_steps_gets_its_first_steps_result(monkeypatch):
+    class TwoSteps(_FakeRole):
+        def validate(self, inputs, context):
+            self.seen.append(dict(inputs))
+            if "__firewall_inspection" in inputs:
+                return {"step": "plan"}, []
+            return {"step": "inspect", "outside": []}, []
+
+        def request(self, model, context):
+            return None if model["step"] == "plan" else {"files": ["/etc/a"]}
+
+        def plan(self, model, inspection, context):
+            plan = _Plan()
+            if model["step"] == "inspect":
+                plan.data = {"report": "addresses"}
+            else:
+                plan.extend(self.outcome)
+            return plan
+
+    role = TwoSteps([_change("table", "inet groundwork")])
+    monkeypatch.setattr(ra, "role_module", lambda name: role)
+    found = _action().verdict({"role": "firewall"}, TASK_VARS, CACHE)
+    assert found["reason"].startswith("1 change: table inet groundwork")
+    assert role.seen[1]["__firewall_inspection"]["report"] == "addresses"
+    assert role.seen[1]["__firewall_outside"] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "waits"),
+    [
+        ("tls", {"settings": {"ca_local": False, "inventory_wants_ca": True}}, True),
+        ("tls", {"settings": {"ca_local": True, "inventory_wants_ca": True}}, False),
+        ("tls", {"settings": {"ca_local": False, "inventory_wants_ca": False}}, False),
+        ("firewall", {"step": "inspect", "outside": ["db9"]}, True),
+        ("firewall", {"step": "inspect", "outside": []}, False),
+        ("base", None, False),
+    ],
+)
+def test_a_role_that_reads_more_than_the_inspection_decides_when_it_runs(name, model, waits):
+    assert (ra.deferred(name, model) is not None) == waits
+
+
+def test_a_tier_choice_that_is_not_a_role_fails_the_decision():
+    task_vars = {**TASK_VARS, "groups": {"loadbalancers": ["web1"]}, "groundwork_web_server": "caddy"}
+    result = _action().decide_for(task_vars)
+    assert result["failed"] is True
+    assert "caddy" in result["msg"]
+
+
+def test_the_packages_wait_for_the_youngest_package_lists_the_roles_allow():
+    task_vars = {"base_apt_cache_valid_time": 600, "tls_apt_cache_valid_time": "7200"}
+    assert ra.apt_cache_valid_time(["base", "tls", "firewall"], task_vars, _Templar()) == 600
+    assert ra.apt_cache_valid_time([], {}, _Templar()) == 3600
