@@ -12,6 +12,16 @@
 #                                 (groundwork_web_server; switching re-creates the balancer)
 #   GW_DEMO_DB=mariadb            the database: postgresql (default) or mariadb
 #                                 (groundwork_database; switching re-creates the database server)
+#   GW_DEMO_APT_CACHE=DIR         the package cache the containers share (default
+#                                 ~/.cache/groundwork/apt; "off": each container downloads itself)
+#   GW_VENV, GW_IMAGE_REPO        another virtualenv or image name (scripts/lib/common.sh, images.sh)
+#
+# On a fresh machine the steps that do not wait for each other run in parallel: once the
+# Debian packages the machine lacks are installed (one apt transaction), the virtualenv is
+# built while the Docker engine starts and the base image is built. The containers share one
+# package cache on the Docker host (scripts/demo/apt_cache.py, an apt proxy only the demo's
+# containers are pointed at): each package is downloaded from the mirror once. The time of
+# each step is printed at the end.
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=scripts/lib/images.sh
@@ -44,6 +54,10 @@ esac
 # The tiers' choices, for every playbook run of the demo.
 CHOICES=(-e "groundwork_web_server=$WEB" -e "groundwork_database=$DATABASE")
 DEMO_DIR="$GW_ROOT/.demo"
+APT_CACHE_DIR="${GW_DEMO_APT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/groundwork/apt}"
+# The apt configuration each container gets (not part of any role: the roles never see it).
+APT_CACHE_CONF=/etc/apt/apt.conf.d/00groundwork-demo-cache
+APT_CACHE_PIDFILE="$DEMO_DIR/apt-cache.pid"
 
 container_state() {
   local state
@@ -97,6 +111,79 @@ start_containers() {
       *) die "systemd in $host did not come up (state: '${state}')" ;;
     esac
   done
+  use_apt_cache
+}
+
+# ---------------------------------------------------------------------------------------
+# The package cache the demo's containers share (scripts/demo/apt_cache.py on the network's
+# gateway address). Without it (GW_DEMO_APT_CACHE=off, or a container cannot reach it) each
+# container downloads from the mirror itself.
+# ---------------------------------------------------------------------------------------
+apt_cache_running() {
+  local pid
+  pid="$(cat "$APT_CACHE_PIDFILE" 2>/dev/null)" || return 1
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'apt_cache\.py'
+}
+
+stop_apt_cache() {
+  if apt_cache_running; then
+    kill "$(cat "$APT_CACHE_PIDFILE")" 2>/dev/null || true
+  fi
+  rm -f "$APT_CACHE_PIDFILE" "$DEMO_DIR/apt-cache.port" "$DEMO_DIR/apt-cache.address"
+}
+
+# start_apt_cache ADDRESS MIRROR...: the cache listening on ADDRESS (kept when it already does).
+start_apt_cache() {
+  local address="$1" waited=0 mirror
+  shift
+  if apt_cache_running && [ "$(cat "$DEMO_DIR/apt-cache.address" 2>/dev/null)" = "$address" ] \
+    && [ -s "$DEMO_DIR/apt-cache.port" ]; then
+    return 0
+  fi
+  stop_apt_cache
+  local args=(--dir "$APT_CACHE_DIR" --listen "$address" --port-file "$DEMO_DIR/apt-cache.port")
+  for mirror in "$@"; do args+=(--mirror "$mirror"); done
+  mkdir -p "$APT_CACHE_DIR"
+  # its own session: it serves the containers after this script ends (scripts/demo.sh down stops it)
+  setsid nohup python3 "$GW_ROOT/scripts/demo/apt_cache.py" "${args[@]}" \
+    >>"$DEMO_DIR/apt-cache.log" 2>&1 </dev/null &
+  printf '%s\n' "$!" >"$APT_CACHE_PIDFILE"
+  printf '%s\n' "$address" >"$DEMO_DIR/apt-cache.address"
+  until [ -s "$DEMO_DIR/apt-cache.port" ]; do
+    apt_cache_running && [ "$waited" -lt 50 ] || return 1
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
+use_apt_cache() {
+  local host
+  if [ "$APT_CACHE_DIR" = off ]; then
+    for host in "${HOSTS[@]}"; do docker exec "$host" rm -f "$APT_CACHE_CONF"; done
+    return 0
+  fi
+  local gateway mirrors
+  gateway="$(docker network inspect -f '{{range .IPAM.Config}}{{.Gateway}} {{end}}' "$NETWORK" | awk '{print $1}')"
+  # The mirrors the containers' apt sources name (the image's), and only those.
+  mirrors="$(docker exec "${HOSTS[0]}" sh -c 'cat /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null; true' \
+    | grep -Eo 'http://[^/[:space:]]+' | sed 's|^http://||' | sort -u | tr '\n' ' ')"
+  # shellcheck disable=SC2086 # one word per mirror
+  if [ -z "$gateway" ] || [ -z "$mirrors" ] || ! start_apt_cache "$gateway" $mirrors; then
+    warn "the package cache could not start (see $DEMO_DIR/apt-cache.log): each container downloads itself"
+    return 0
+  fi
+  local port
+  port="$(cat "$DEMO_DIR/apt-cache.port")"
+  if ! docker exec "${HOSTS[0]}" python3 -c "import socket; socket.create_connection(('$gateway', $port), 3).close()" \
+    2>/dev/null; then
+    warn "the containers cannot reach the package cache on $gateway:$port (a firewall on this machine?): each downloads itself"
+    for host in "${HOSTS[@]}"; do docker exec "$host" rm -f "$APT_CACHE_CONF"; done
+    return 0
+  fi
+  for host in "${HOSTS[@]}"; do
+    printf 'Acquire::http::Proxy "http://%s:%s/";\n' "$gateway" "$port" \
+      | docker exec -i "$host" sh -c "cat >$APT_CACHE_CONF"
+  done
 }
 
 # recreate_for_choice HOST LABEL VALUE: remove HOST when it was made for another VALUE of
@@ -132,24 +219,84 @@ ensure_demo_key() {
   ssh-keygen -q -t ed25519 -N '' -C groundwork-demo -f "$DEMO_DIR/id_ed25519"
 }
 
+# The Debian packages this machine lacks for the demo, in one apt transaction: the Docker
+# engine, debootstrap (the base image), venv support, graphviz (the architecture picture),
+# ssh-keygen (the demo key).
+host_packages() {
+  local wanted=()
+  have dockerd || wanted+=(docker.io)
+  # debootstrap only when the base image has to be built (an engine that answers has it)
+  if ! have debootstrap && ! { docker_answers && docker image inspect "$GW_IMAGE_REPO:$RELEASE" >/dev/null 2>&1; }; then
+    wanted+=(debootstrap debian-archive-keyring)
+  fi
+  have dot || wanted+=(graphviz)
+  have ssh-keygen || wanted+=(openssh-client)
+  local py
+  if [ ! -x "$GW_VENV/bin/python" ] && py="$(pick_python)" && ! "$py" -c 'import ensurepip' 2>/dev/null; then
+    wanted+=(python3-venv)
+  fi
+  pick_python >/dev/null || wanted+=(python3 python3-venv)
+  [ "${#wanted[@]}" -eq 0 ] || apt_install "${wanted[@]}"
+}
+
+# Everything before the containers, the independent parts at the same time: the venv, and
+# the engine then the base image. Each part's messages are shown when it ends.
+prepare() {
+  timed "Debian packages for the demo (one transaction)" host_packages
+  mkdir -p "$DEMO_DIR"
+  local venv_log="$DEMO_DIR/prepare-venv.log" engine_log="$DEMO_DIR/prepare-engine.log"
+  (timed "virtualenv ($GW_VENV)" ensure_venv_profile demo) >"$venv_log" 2>&1 &
+  local venv_job=$!
+  (
+    timed "Docker engine" ensure_docker
+    timed "base image $GW_IMAGE_REPO:$RELEASE" ensure_images "$RELEASE"
+  ) >"$engine_log" 2>&1 &
+  local engine_job=$!
+  ensure_collection_link
+  timed "demo key" ensure_demo_key
+  local failed=""
+  wait "$engine_job" || failed="the Docker engine or the base image ($engine_log)"
+  cat "$engine_log" >&2
+  wait "$venv_job" || failed="${failed:+$failed and }the virtualenv ($venv_log)"
+  cat "$venv_log" >&2
+  [ -z "$failed" ] || die "could not prepare $failed"
+  activate_venv
+}
+
 up() {
-  ensure_container_workspace "$RELEASE"
-  ensure_demo_key
-  start_containers
+  steps_begin "$(mktemp /tmp/groundwork-demo-steps.XXXXXX)"
+  prepare
+  timed "containers" start_containers
   log "Applying playbooks/site.yml to inventories/demo (balancer: $WEB, database: $DATABASE)"
-  local log_file="$DEMO_DIR/site.log"
-  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/site.yml "${CHOICES[@]}") | tee "$log_file"
-  local rc="${PIPESTATUS[0]}"
+  local log_file="$DEMO_DIR/site.log" rc
+  timed "playbooks/site.yml" site_run "$log_file"
+  rc="$(cat "$DEMO_DIR/site.rc")"
   [ "$rc" -eq 0 ] || die "playbooks/site.yml failed (exit $rc); full output in $log_file"
+  timed "summary (read back from the hosts)" summary_run "$log_file"
+  timed "architecture picture" architecture_run
+  printf '\n'
+  cat "$DEMO_DIR/summary.txt"
+  print_steps
+  rm -f "$GW_STEPS_FILE"
+}
+
+site_run() {
+  local rc=0
+  (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/site.yml "${CHOICES[@]}") | tee "$1" || rc=$?
+  printf '%s\n' "$rc" >"$DEMO_DIR/site.rc"
+}
+
+summary_run() {
   (cd "$GW_ROOT" && ansible-playbook -i inventories/demo scripts/demo/summary.yml "${CHOICES[@]}" \
-    -e "__gw_demo_log=$log_file" -e "__gw_demo_dir=$DEMO_DIR") >"$DEMO_DIR/summary.log" \
+    -e "__gw_demo_log=$1" -e "__gw_demo_dir=$DEMO_DIR") >"$DEMO_DIR/summary.log" \
     || die "could not read the state back from the hosts; see $DEMO_DIR/summary.log"
+}
+
+architecture_run() {
   ensure_graphviz
   (cd "$GW_ROOT" && ansible-playbook -i inventories/demo playbooks/architecture.yml "${CHOICES[@]}" \
     -e "architecture_output_dir=$DEMO_DIR") >"$DEMO_DIR/architecture.log" \
     || die "could not draw the architecture picture; see $DEMO_DIR/architecture.log"
-  printf '\n'
-  cat "$DEMO_DIR/summary.txt"
 }
 
 down() {
@@ -163,14 +310,15 @@ down() {
   if docker network inspect "$NETWORK" >/dev/null 2>&1; then
     docker network rm "$NETWORK" >/dev/null
   fi
+  # The package cache stops; what it holds stays for the next demo ($APT_CACHE_DIR).
+  stop_apt_cache
   rm -rf "$DEMO_DIR" "$CA_DIR"
   log "Demo removed"
 }
 
 # The containers alone, without configuring them (bench/site.sh times the playbook itself).
 containers() {
-  ensure_container_workspace "$RELEASE"
-  ensure_demo_key
+  prepare
   start_containers
 }
 

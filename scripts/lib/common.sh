@@ -55,13 +55,43 @@ pick_python() {
   return 1
 }
 
-ensure_venv() {
-  local req="$GW_ROOT/requirements-dev.txt"
-  local stamp="$GW_VENV/.requirements.sha256"
-  local want
-  want="$(sha256sum "$req" | cut -d' ' -f1)"
-  if [ -x "$GW_VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-    return 0
+# The pinned packages the demo needs of requirements-dev.txt (ansible-playbook and the
+# collections it bundles), with requirements.txt: a demo on a fresh machine installs only
+# these; the tests' tools (scripts/setup.sh, scripts/test.sh) add the rest to the same venv.
+GW_DEMO_REQUIREMENTS='^(ansible-core|ansible|jinja2)=='
+
+# The requirements of a profile: dev (requirements-dev.txt, the default) or demo.
+venv_requirements() {
+  case "$1" in
+    dev) cat "$GW_ROOT/requirements-dev.txt" ;;
+    demo)
+      grep -E "$GW_DEMO_REQUIREMENTS" "$GW_ROOT/requirements-dev.txt"
+      grep -Ev '^[[:space:]]*(#|$)' "$GW_ROOT/requirements.txt"
+      ;;
+    *) die "unknown venv profile '$1' (dev or demo)" ;;
+  esac
+}
+
+# ensure_venv: the venv $GW_VENV with requirements-dev.txt.
+ensure_venv() { ensure_venv_profile dev; }
+
+# ensure_venv_profile dev|demo: the venv $GW_VENV with the profile's pinned packages. A venv
+# that has the dev profile serves the demo too.
+ensure_venv_profile() {
+  local profile="$1"
+  local stamp_dev="$GW_VENV/.requirements.sha256"
+  local stamp="$stamp_dev"
+  [ "$profile" = dev ] || stamp="$GW_VENV/.requirements-$profile.sha256"
+  local want want_dev
+  want_dev="$(sha256sum "$GW_ROOT/requirements-dev.txt" | cut -d' ' -f1)"
+  if [ "$profile" = dev ]; then
+    want="$want_dev"
+  else
+    want="$(venv_requirements "$profile" | sha256sum | cut -d' ' -f1)"
+  fi
+  if [ -x "$GW_VENV/bin/python" ]; then
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+    [ -f "$stamp_dev" ] && [ "$(cat "$stamp_dev")" = "$want_dev" ] && return 0
   fi
   local py
   py="$(pick_python)" || {
@@ -77,9 +107,17 @@ ensure_venv() {
       "$py" -m venv "$GW_VENV"
     fi
   fi
-  log "Installing pinned Python packages from requirements-dev.txt"
+  if [ "$profile" = dev ]; then
+    log "Installing pinned Python packages from requirements-dev.txt"
+  else
+    log "Installing the pinned Python packages the $profile needs (part of requirements-dev.txt)"
+  fi
+  local requirements
+  requirements="$(mktemp)"
+  venv_requirements "$profile" >"$requirements"
   "$GW_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$GW_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+  "$GW_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  rm -f "$requirements"
   printf '%s\n' "$want" >"$stamp"
 }
 
@@ -190,3 +228,38 @@ stage_tree() {
   git -C "$dest" init -q
   git -C "$dest" add -A
 }
+
+# ---------------------------------------------------------------------------------------
+# Step timing: each step of a script records when it started and how long it took; the
+# script prints them at the end (steps run in parallel overlap).
+# ---------------------------------------------------------------------------------------
+now_s() { date +%s.%N; }
+
+# steps_begin FILE: start recording into FILE (the time the script started is its origin).
+steps_begin() {
+  GW_STEPS_FILE="$1"
+  GW_STEPS_ORIGIN="$(now_s)"
+  export GW_STEPS_FILE GW_STEPS_ORIGIN
+  : >"$GW_STEPS_FILE"
+}
+
+# timed NAME COMMAND...: run COMMAND and record the step NAME (also in a background job).
+timed() {
+  local name="$1" start end
+  shift
+  start="$(now_s)"
+  "$@"
+  end="$(now_s)"
+  [ -n "${GW_STEPS_FILE:-}" ] && printf '%s\t%s\t%s\n' "$name" "$start" "$end" >>"$GW_STEPS_FILE"
+  return 0
+}
+
+# print_steps: a table of the recorded steps (start from the origin, duration) and the total.
+print_steps() {
+  [ -s "${GW_STEPS_FILE:-}" ] || return 0
+  printf '\nTime of each step (steps side by side in time ran in parallel):\n'
+  awk -F'\t' -v origin="$GW_STEPS_ORIGIN" -v end="$(now_s)" '
+    { printf "  %-44s starts at %6.1f s, took %6.1f s\n", $1, $2 - origin, $3 - $2 }
+    END { printf "  %-44s %25.1f s\n", "total (until now)", end - origin }' "$GW_STEPS_FILE"
+}
+
