@@ -31,6 +31,10 @@ description:
     cannot be read, the module waits a fixed 5 seconds (at most O(wait)) and warns."
   - A drain never takes the last serving server out of an upstream (that would turn a short
     wait into errors for every client); such upstreams are left alone and listed in RV(kept).
+    Calls on the same host take turns (an exclusive lock on C(/run/lock/groundwork-upstream.lock)
+    from reading the files until the wait ends), so that runs deploying at the same time - AWX job
+    slices, two operators - never lose each other's marks or drain the last serving server
+    between them.
     A backup server (nginx C(backup), Apache C(+H) and the other flags of members that take no
     regular requests) does not count as serving.
   - Made for rolling deploys (the C(groundwork.server.app) role calls it on every balancer
@@ -134,8 +138,10 @@ web_server:
   sample: apache
 """
 
+import contextlib
+
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.groundwork.server.plugins.module_utils._upstream.host import apply_mark
+from ansible_collections.groundwork.server.plugins.module_utils._upstream.host import apply_mark, exclusive
 
 
 def main():
@@ -151,15 +157,18 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    outcome = apply_mark(
-        module.run_command,
-        params["paths"],
-        params["server"],
-        drained=params["state"] == "drained",
-        wait=params["wait"],
-        check_mode=module.check_mode,
-        web_server=params["web_server"],
-    )
+    # One edit of the host's upstreams at a time, whichever run makes it (check mode only reads).
+    lock = contextlib.nullcontext() if module.check_mode else exclusive()
+    with lock:
+        outcome = apply_mark(
+            module.run_command,
+            params["paths"],
+            params["server"],
+            drained=params["state"] == "drained",
+            wait=params["wait"],
+            check_mode=module.check_mode,
+            web_server=params["web_server"],
+        )
     keys = ("changed", "upstreams", "kept", "files_changed", "waited", "web_server")
     values = {key: outcome[key] for key in keys}
     if module._diff:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import grp
 import http.client
 import os
@@ -23,6 +25,25 @@ from ansible_collections.groundwork.server.plugins.module_utils._upstream.core i
     mark,
     mark_apache,
 )
+
+# One edit of a balancer's upstreams at a time on the host: application servers deployed by
+# separate runs (AWX job slices, two operators) never read, mark and write the same files at
+# once, so no mark is lost and "the last serving server stays" holds across runs too.
+LOCK_PATH = "/run/lock/groundwork-upstream.lock"
+
+
+@contextlib.contextmanager
+def exclusive(path=LOCK_PATH):
+    """Hold an exclusive lock on ``path`` (created 0600 when missing) while the block runs; the
+    kernel releases it when the process ends, however it ends."""
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
 
 NGINX_T = ["/usr/sbin/nginx", "-t", "-q"]
 SHUTTING_DOWN = b"worker process is shutting down"

@@ -196,3 +196,55 @@ def test_local_host_is_used_by_default(confdir, monkeypatch):
     monkeypatch.setattr(LocalHost, "is_active", lambda self, service: seen.append(service) or True)
     apply_mark(Runner(), paths(confdir), "app2:8000", True, 0, False, waiter=lambda w: 0)
     assert seen == ["nginx.service"]
+
+
+# --- one edit at a time on a host (upstream_server takes the lock around apply_mark) ---------
+
+
+def test_the_lock_makes_a_second_holder_wait_until_the_first_lets_go(tmp_path):
+    import threading
+
+    from ansible_collections.groundwork.server.plugins.module_utils._upstream.host import exclusive
+
+    path = str(tmp_path / "upstream.lock")
+    order = []
+    first_holds = threading.Event()
+    second_tried = threading.Event()
+
+    def second():
+        second_tried.set()
+        with exclusive(path):
+            order.append("second")
+
+    with exclusive(path):
+        first_holds.set()
+        thread = threading.Thread(target=second)
+        thread.start()
+        second_tried.wait(5)
+        thread.join(0.3)
+        # still waiting: the first holder has not let go
+        assert thread.is_alive()
+        order.append("first")
+    thread.join(5)
+    assert not thread.is_alive()
+    assert order == ["first", "second"]
+    assert (tmp_path / "upstream.lock").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_lock_is_released_when_the_block_fails(tmp_path):
+    from ansible_collections.groundwork.server.plugins.module_utils._upstream.host import exclusive
+
+    path = str(tmp_path / "upstream.lock")
+    try:
+        with exclusive(path):
+            raise RuntimeError("apply failed")
+    except RuntimeError:
+        pass
+    import fcntl
+    import os
+
+    descriptor = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(descriptor)
