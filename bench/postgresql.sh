@@ -30,6 +30,15 @@
 #                              e.g. '{"shared_buffers": "1GB"}', to find what matters
 #   GW_BENCH_AA=1              leave the "tuned" side stock as well: an A/A run that shows
 #                              what the harness alone makes of two identical servers
+#   GW_BENCH_MODES='ro rw'     which runs: ro (read-only, the target), rw (read-write), or both
+#   GW_BENCH_HUGEPAGES=1       give the tuned server huge pages: the script (root on the Docker
+#                              host) raises the host's vm.nr_hugepages by what the tuned server
+#                              reports it needs (shared_memory_size_in_huge_pages), restarts it
+#                              (huge_pages = try takes them), and sets the host back at once (the
+#                              pages are freed when the server stops). Containers share the
+#                              host's kernel and cannot reserve huge pages themselves; stock,
+#                              started before, keeps normal pages. Off by default: it changes
+#                              the host for the length of a restart.
 #   GW_BENCH_KEEP=1            keep the containers after the run (for inspection)
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/../scripts/lib/common.sh"
@@ -49,6 +58,8 @@ PROTOCOL="${GW_BENCH_PROTOCOL:-simple}"
 MEMORY="${GW_BENCH_MEMORY:-2g}"
 CPUS="${GW_BENCH_CPUS:-0-$(($(nproc) - 1))}"
 SETTINGS="${GW_BENCH_SETTINGS:-}"
+MODES="${GW_BENCH_MODES:-ro rw}"
+HUGEPAGES="${GW_BENCH_HUGEPAGES:-}"
 TARGET_RO=1.2   # tuned >= 1.2x stock transactions/s, read-only
 
 TUNED=gw-bench-pg-tuned
@@ -57,6 +68,8 @@ SIDES=("$TUNED" "$STOCK")
 LABEL=org.groundwork.bench=postgresql
 DB=bench
 WORK="$(mktemp -d /tmp/gw-bench-pg.XXXXXX)"
+CLK_TCK="$(getconf CLK_TCK)"
+declare -A DATA_DIR HUGE_KIB
 
 for setting in ROUNDS SECONDS_RUN WARMUP SCALE CLIENTS; do
   [[ "${!setting}" =~ ^[1-9][0-9]*$ ]] || die "GW_BENCH_${setting%_RUN} must be a positive integer (got '${!setting}')"
@@ -65,6 +78,7 @@ case "$PROTOCOL" in
   simple | extended | prepared) ;;
   *) die "GW_BENCH_PROTOCOL must be simple, extended or prepared (got '$PROTOCOL')" ;;
 esac
+[[ "$MODES" =~ ^\ *(ro|rw)(\ +(ro|rw))?\ *$ ]] || die "GW_BENCH_MODES must be ro, rw or 'ro rw' (got '$MODES')"
 [[ "$MEMORY" =~ ^[1-9][0-9]*[mMgG]$ ]] || die "GW_BENCH_MEMORY must be a size such as 2g or 1536m (got '$MEMORY')"
 [[ "$CPUS" =~ ^[0-9]+([,-][0-9]+)*$ ]] || die "GW_BENCH_CPUS must be a cpuset such as 0-1 or 1 (got '$CPUS')"
 # pgbench threads: one per CPU of the cpuset, at most one per client.
@@ -90,6 +104,7 @@ cleanup() {
   else
     remove_all
   fi
+  restore_hugepages
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -180,8 +195,13 @@ compare_settings() {
   names="$(psql_in "$TUNED" "SELECT name FROM pg_settings WHERE sourcefile LIKE '%/conf.d/%' ORDER BY name")"
   : >"$WORK/settings"
   for name in shared_buffers $names; do
-    grep -qx "$name .*" "$WORK/settings" 2>/dev/null && continue
-    printf '%s %s %s\n' "$name" "$(psql_in "$TUNED" "SHOW $name")" "$(psql_in "$STOCK" "SHOW $name")" >>"$WORK/settings"
+    grep -q "^$name"$'\t' "$WORK/settings" 2>/dev/null && continue
+    # Tab-separated: a value may hold spaces (log_line_prefix).
+    printf '%s\t%s\t%s\n' "$name" "$(psql_in "$TUNED" "SHOW $name")" "$(psql_in "$STOCK" "SHOW $name")" >>"$WORK/settings"
+  done
+  for name in "${SIDES[@]}"; do
+    DATA_DIR[$name]="$(psql_in "$name" "SHOW data_directory")"
+    HUGE_KIB[$name]="$(huge_kib "$name")"
   done
   TUNED_BUFFERS="$(psql_in "$TUNED" "SELECT pg_size_bytes(current_setting('shared_buffers'))")"
   STOCK_BUFFERS="$(psql_in "$STOCK" "SELECT pg_size_bytes(current_setting('shared_buffers'))")"
@@ -213,6 +233,49 @@ initialise() {
     || die "the data set ($(mib "$DB_BYTES")) is not larger than the stock shared_buffers ($(mib "$STOCK_BUFFERS")): raise GW_BENCH_SCALE"
   [ "$DB_BYTES" -lt "$TUNED_BUFFERS" ] \
     || warn "the data set ($(mib "$DB_BYTES")) does not fit the tuned shared_buffers ($(mib "$TUNED_BUFFERS"))"
+}
+
+# ---------------------------------------------------------------------------------------
+# Huge pages (GW_BENCH_HUGEPAGES): a reservation on the host for the tuned server only
+# ---------------------------------------------------------------------------------------
+NR_HUGEPAGES=/proc/sys/vm/nr_hugepages
+HUGEPAGES_BEFORE=""
+
+restore_hugepages() {
+  [ -n "$HUGEPAGES_BEFORE" ] || return 0
+  echo "$HUGEPAGES_BEFORE" >"$NR_HUGEPAGES" 2>/dev/null \
+    || warn "could not set vm.nr_hugepages back to $HUGEPAGES_BEFORE: set it by hand"
+  HUGEPAGES_BEFORE=""
+}
+
+# KiB of NAME's shared memory the server holds in huge pages: the mappings of the
+# postmaster whose kernel page size is larger than the base page.
+huge_kib() {
+  local pid
+  pid="$(docker exec "$1" head -n 1 "${DATA_DIR[$1]}/postmaster.pid")"
+  docker exec "$1" cat "/proc/$pid/smaps" \
+    | awk '/^Size:/ { size = $2 } /^KernelPageSize:/ && $2 > 4 { huge += size } END { print huge + 0 }'
+}
+
+hugepages_for_tuned() {
+  [ -n "$HUGEPAGES" ] || return 0
+  [ -z "${GW_BENCH_AA:-}" ] || warn "GW_BENCH_AA with GW_BENCH_HUGEPAGES: the \"tuned\" side is stock with huge pages"
+  [ -w "$NR_HUGEPAGES" ] || die "GW_BENCH_HUGEPAGES needs root on the Docker host (it writes $NR_HUGEPAGES)"
+  local needed before got major
+  needed="$(PSQL_DB=postgres psql_in "$TUNED" "SHOW shared_memory_size_in_huge_pages")"
+  [[ "$needed" =~ ^[1-9][0-9]*$ ]] \
+    || die "the tuned server cannot say how many huge pages it needs (shared_memory_size_in_huge_pages: '$needed')"
+  before="$(cat "$NR_HUGEPAGES")"
+  HUGEPAGES_BEFORE="$before"
+  log "Reserving $needed huge pages on the host (vm.nr_hugepages $before -> $((before + needed))) and restarting $TUNED"
+  echo $((before + needed)) >"$NR_HUGEPAGES"
+  got="$(cat "$NR_HUGEPAGES")"
+  [ "$got" -ge $((before + needed)) ] \
+    || warn "the kernel found only $((got - before)) of $needed huge pages (fragmented memory): the tuned server falls back to normal pages"
+  major="$(PSQL_DB=postgres psql_in "$TUNED" "SELECT current_setting('server_version_num')::int / 10000")"
+  docker exec "$TUNED" systemctl restart "postgresql@$major-main"
+  # In use, the pages stay the server's (the kernel counts them as surplus) until it stops.
+  restore_hugepages
 }
 
 mib() { awk -v b="$1" 'BEGIN { printf "%.0fMB", b / 1048576 }'; }
@@ -265,6 +328,18 @@ memory_use() {
   echo "n/a n/a"
 }
 
+# CPU time (clock ticks) of NAME's PostgreSQL server so far: the postmaster with the
+# children it has reaped (the backends of earlier runs) and its live children; -1 when the
+# postmaster cannot be found. The rest of the container's CPU time is pgbench's.
+server_ticks() {
+  docker exec "$1" sh -c 'head -n 1 "$1/postmaster.pid" && cat /proc/[0-9]*/stat 2>/dev/null; true' sh "${DATA_DIR[$1]}" \
+    | awk 'NR == 1 { pm = $1; next }
+      { pid = $1; sub(/^.*\) /, "") }
+      pid == pm { t += $12 + $13 + $14 + $15 }
+      pid != pm && $2 == pm { t += $12 + $13 }
+      END { print (pm ? t + 0 : -1) }'
+}
+
 # Blocks PostgreSQL read from the kernel (page cache or disk) and found in its shared
 # buffers, so far, in the benchmark database.
 block_counts() {
@@ -295,10 +370,12 @@ measure() {
     cat "$WORK/warmup.out" >&2
     die "pgbench (warm-up) failed in $name: ${args[*]}"
   }
-  local b0 c0 d0 t0 b1 c1 d1 t1 out
+  local b0 c0 d0 t0 s0 b1 c1 d1 t1 s1 out
   b0="$(block_counts "$name")"
+  s0="$(server_ticks "$name")"
   c0="$(cpu_ns "$name")"
   d0="$(disk_read_bytes "$name")"
+  LOAD[$key]+="$(cut -d' ' -f1 /proc/loadavg) "
   t0="$(date +%s%N)"
   out="$(docker exec -u postgres "$name" "${args[@]}" -T "$SECONDS_RUN" "$DB" 2>&1)" || {
     printf '%s\n' "$out" >&2
@@ -306,6 +383,7 @@ measure() {
   }
   t1="$(date +%s%N)"
   c1="$(cpu_ns "$name")"
+  s1="$(server_ticks "$name")"
   d1="$(disk_read_bytes "$name")"
   b1="$(block_counts "$name")"
   printf '%s\n' "$out" >"$WORK/$key-$ROUND.out"
@@ -336,31 +414,37 @@ measure() {
     CPU[$key]+="n/a "
     CORES[$key]+="n/a "
   fi
+  if [ "$s0" -ge 0 ] && [ "$s1" -ge 0 ]; then
+    SCPU[$key]+="$(awk -v a="$s0" -v b="$s1" -v hz="$CLK_TCK" -v n="$txs" 'BEGIN { printf "%.1f", (b - a) * 1000000 / hz / n }') "
+  else
+    SCPU[$key]+="n/a "
+  fi
   settle "$name" "$mode"
 }
 
 median() {
-  tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "n/a") }'
+  tr ' ' '\n' <<<"$1" | sort -g | awk 'NF { v[++n] = $1 } END { print (n ? v[int((n + 1) / 2)] : "n/a") }'
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "PASS" : "MISS") }'; }
 
 report() {
-  local key
-  local -A tps lat cpu cores reads hits disk
+  local key keys=()
+  local -A tps lat cpu scpu cores reads hits disk load
   for key in tuned-ro stock-ro tuned-rw stock-rw; do
-    disk[$key]="$(median "${DISK[$key]}")"
-    tps[$key]="$(median "${TPS[$key]}")"
-    lat[$key]="$(median "${LAT[$key]}")"
-    cpu[$key]="$(median "${CPU[$key]}")"
-    cores[$key]="$(median "${CORES[$key]}")"
-    reads[$key]="$(median "${READS[$key]}")"
-    hits[$key]="$(median "${HITS[$key]}")"
+    [[ " $MODES " == *" ${key#*-} "* ]] && keys+=("$key")
+    disk[$key]="$(median "${DISK[$key]:-}")"
+    tps[$key]="$(median "${TPS[$key]:-}")"
+    lat[$key]="$(median "${LAT[$key]:-}")"
+    cpu[$key]="$(median "${CPU[$key]:-}")"
+    scpu[$key]="$(median "${SCPU[$key]:-}")"
+    cores[$key]="$(median "${CORES[$key]:-}")"
+    reads[$key]="$(median "${READS[$key]:-}")"
+    hits[$key]="$(median "${HITS[$key]:-}")"
+    load[$key]="$(median "${LOAD[$key]:-}")"
   done
-  local r_ro r_rw c_ro c_rw version
-  r_ro="$(ratio "${tps[tuned-ro]}" "${tps[stock-ro]}")"
-  r_rw="$(ratio "${tps[tuned-rw]}" "${tps[stock-rw]}")"
+  local version
   version="$(psql_in "$TUNED" "SHOW server_version" | cut -d' ' -f1)"
 
   printf '\n'
@@ -368,8 +452,11 @@ report() {
     "$(date -u '+%Y-%m-%d %H:%M UTC')" "$RELEASE" "$version"
   printf 'host: %s CPUs, %s; each container: memory %s (no swap), CPUs %s\n' \
     "$(nproc)" "$(awk '/^MemTotal:/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)" "$MEMORY" "$CPUS"
+  printf 'load average (1, 5, 15 min): %s at the first run, %s at the end\n' "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
   printf 'data set: pgbench scale %s, database %s; shared_buffers tuned %s, stock %s\n' \
     "$SCALE" "$(mib "$DB_BYTES")" "$(mib "$TUNED_BUFFERS")" "$(mib "$STOCK_BUFFERS")"
+  printf 'shared memory in huge pages: tuned %s, stock %s%s\n' "$(mib $((HUGE_KIB[$TUNED] * 1024)))" \
+    "$(mib $((HUGE_KIB[$STOCK] * 1024)))" "${HUGEPAGES:+ (GW_BENCH_HUGEPAGES: reserved on the host for tuned)}"
   printf 'runs: pgbench -c %s -j %s -M %s -T %s (after -T %s warm-up), Unix socket, inside each container;\n' \
     "$CLIENTS" "$THREADS" "$PROTOCOL" "$SECONDS_RUN" "$WARMUP"
   printf '      sides alternate, never at the same time; median of %s round(s)\n' "$ROUNDS"
@@ -377,46 +464,66 @@ report() {
   [ -z "${GW_BENCH_AA:-}" ] || printf 'A/A RUN: the "tuned" side runs the stock configuration as well\n'
 
   printf '\nsettings the role wrote (conf.d), tuned | stock:\n'
-  awk '{ printf "  %-32s %12s | %s\n", $1, $2, $3 }' "$WORK/settings"
+  awk -F'\t' '{ printf "  %-32s %12s | %s\n", $1, $2, $3 }' "$WORK/settings"
 
   printf '\n'
-  local row='| %-32s | %6s | %7s | %9s | %5s | %8s | %6s | %7s |\n'
+  local row='| %-32s | %6s | %7s | %9s | %9s | %5s | %8s | %6s | %7s | %5s |\n'
   # shellcheck disable=SC2059  # the format is ours
   {
     # The header by hand: printf pads bytes, and µ takes two.
-    printf '| %-32s | %6s | %7s | %s | %5s | %8s | %6s | %7s |\n' run TPS "latency" "CPU µs/tx" cores "reads/tx" "hit %" "disk MB"
-    printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..34})" "$(printf -- '-%.0s' {1..7})-:" \
-      "$(printf -- '-%.0s' {1..8})-:" "$(printf -- '-%.0s' {1..10})-:" "$(printf -- '-%.0s' {1..6})-:" \
-      "$(printf -- '-%.0s' {1..9})-:" "$(printf -- '-%.0s' {1..7})-:" "$(printf -- '-%.0s' {1..8})-:"
-    for key in tuned-ro stock-ro tuned-rw stock-rw; do
+    printf '| %-32s | %6s | %7s | %s | %s | %5s | %8s | %6s | %7s | %5s |\n' run TPS "latency" "CPU µs/tx" \
+      "srv µs/tx" cores "reads/tx" "hit %" "disk MB" load
+    printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..34})" "$(printf -- '-%.0s' {1..7})-:" \
+      "$(printf -- '-%.0s' {1..8})-:" "$(printf -- '-%.0s' {1..10})-:" "$(printf -- '-%.0s' {1..10})-:" \
+      "$(printf -- '-%.0s' {1..6})-:" "$(printf -- '-%.0s' {1..9})-:" "$(printf -- '-%.0s' {1..7})-:" \
+      "$(printf -- '-%.0s' {1..8})-:" "$(printf -- '-%.0s' {1..6})-:"
+    for key in "${keys[@]}"; do
       local what
       case "$key" in
         *-ro) what="read-only (-S)" ;;
         *-rw) what="read-write (TPC-B-like)" ;;
       esac
-      printf "$row" "${key%-*}: $what" "${tps[$key]}" "${lat[$key]}" "${cpu[$key]}" "${cores[$key]}" "${reads[$key]}" "${hits[$key]}" "${disk[$key]}"
+      printf "$row" "${key%-*}: $what" "${tps[$key]}" "${lat[$key]}" "${cpu[$key]}" "${scpu[$key]}" "${cores[$key]}" \
+        "${reads[$key]}" "${hits[$key]}" "${disk[$key]}" "${load[$key]}"
     done
   }
   printf '\nlatency: mean, ms; CPU µs/tx and cores: the whole container (server and pgbench);\n'
+  printf 'srv µs/tx: the PostgreSQL server alone (postmaster and its processes), the rest is pgbench;\n'
   printf 'reads/tx: blocks PostgreSQL did not find in its shared buffers and read from the kernel\n'
   printf '(page cache or disk), per transaction; hit %%: blocks found in shared buffers;\n'
-  printf 'disk MB: read from block devices by the container during the run (cgroup blkio/io).\n\n'
-  printf 'tuned / stock  TPS read-only (-S)          = %5sx   target >= %sx   %s\n' "$r_ro" "$TARGET_RO" "$(verdict "$r_ro" "$TARGET_RO")"
-  printf 'tuned / stock  TPS read-write (TPC-B-like) = %5sx   (no target)\n' "$r_rw"
-  if [ "${cpu[tuned-ro]}" != n/a ] && [ "${cpu[stock-ro]}" != n/a ]; then
-    c_ro="$(ratio "${cpu[stock-ro]}" "${cpu[tuned-ro]}")"
-    c_rw="$(ratio "${cpu[stock-rw]}" "${cpu[tuned-rw]}")"
-    printf 'stock / tuned  CPU per transaction         = %5sx read-only, %sx read-write\n' "$c_ro" "$c_rw"
+  printf 'disk MB: read from block devices by the container during the run (cgroup blkio/io);\n'
+  printf 'load: the host'"'"'s 1-minute load average when the measured runs started.\n\n'
+  local r
+  if [[ " $MODES " == *" ro "* ]]; then
+    r="$(ratio "${tps[tuned-ro]}" "${tps[stock-ro]}")"
+    printf 'tuned / stock  TPS read-only (-S)          = %5sx   target >= %sx   %s\n' "$r" "$TARGET_RO" "$(verdict "$r" "$TARGET_RO")"
   fi
+  [[ " $MODES " != *" rw "* ]] \
+    || printf 'tuned / stock  TPS read-write (TPC-B-like) = %5sx   (no target)\n' "$(ratio "${tps[tuned-rw]}" "${tps[stock-rw]}")"
+  local mode
+  for mode in ro rw; do
+    [[ " $MODES " == *" $mode "* ]] || continue
+    [ "${cpu[tuned-$mode]}" != n/a ] && [ "${cpu[stock-$mode]}" != n/a ] \
+      && printf 'stock / tuned  CPU per transaction, %s     = %5sx whole container\n' "$mode" \
+        "$(ratio "${cpu[stock-$mode]}" "${cpu[tuned-$mode]}")"
+    [ "${scpu[tuned-$mode]}" != n/a ] && [ "${scpu[stock-$mode]}" != n/a ] \
+      && printf 'stock / tuned  CPU per transaction, %s     = %5sx server alone\n' "$mode" \
+        "$(ratio "${scpu[stock-$mode]}" "${scpu[tuned-$mode]}")"
+  done
   printf '\nmemory held by each container at the end (MB, anonymous + page cache and shared memory):\n'
   local name
   for name in "${SIDES[@]}"; do
     printf '  %-18s %s\n' "$name" "$(memory_use "$name" | awk '{ print $1 " + " $2 }')"
   done
   if [ "$ROUNDS" -gt 1 ]; then
-    printf '\nevery round (TPS):\n'
-    for key in tuned-ro stock-ro tuned-rw stock-rw; do
-      printf '  %-9s %s\n' "$key" "${TPS[$key]}"
+    printf '\nevery round (TPS; load average at the start of each run):\n'
+    for key in "${keys[@]}"; do
+      printf '  %-9s %s (load %s)\n' "$key" "${TPS[$key]% }" "${LOAD[$key]% }"
+    done
+    for mode in ro rw; do
+      [[ " $MODES " == *" $mode "* ]] || continue
+      printf '  tuned/stock %s by round: %s\n' "$mode" "$(awk -v a="${TPS[tuned-$mode]}" -v b="${TPS[stock-$mode]}" \
+        'BEGIN { n = split(a, x, " "); split(b, y, " "); for (i = 1; i <= n; i++) printf "%.2f ", x[i] / y[i] }')"
     done
   fi
 }
@@ -428,13 +535,16 @@ main() {
   start_containers
   install_postgresql
   configure_tuned
+  hugepages_for_tuned
   compare_settings
   initialise
 
-  declare -gA TPS LAT CPU CORES READS HITS DISK
+  declare -gA TPS LAT CPU SCPU CORES READS HITS DISK LOAD
+  LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
   local mode round order name
   # All read-only rounds first: the read-write runs change the tables.
   for mode in ro rw; do
+    [[ " $MODES " == *" $mode "* ]] || continue
     for round in $(seq "$ROUNDS"); do
       ROUND="$round"
       # Alternate which side goes first, so that neither always runs right after the other.

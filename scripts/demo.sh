@@ -272,8 +272,11 @@ up() {
   timed "playbooks/site.yml" site_run "$log_file"
   rc="$(cat "$DEMO_DIR/site.rc")"
   [ "$rc" -eq 0 ] || die "playbooks/site.yml failed (exit $rc); full output in $log_file"
-  timed "summary (read back from the hosts)" summary_run "$log_file"
+  # The summary and the picture read different things: both at once.
+  (timed "summary (read back from the hosts)" summary_run "$log_file") &
+  local summary_job=$!
   timed "architecture picture" architecture_run
+  wait "$summary_job" || die "could not read the state back from the hosts; see $DEMO_DIR/summary.log"
   printf '\n'
   cat "$DEMO_DIR/summary.txt"
   print_steps
