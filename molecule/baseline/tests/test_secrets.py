@@ -143,7 +143,7 @@ def test_log_is_the_verbose_converge(log):
     """The log holds the whole site playbook at -vvvv, including the first run that changed things."""
     assert len(log) > 2_000_000, f"{LOG} has only {len(log)} characters"
     for play in (
-        "Check the servers the tiers choose",
+        "Decide on every server at once",
         "Configure the base of every server",
         "Issue the certificates of every server",
         "Configure the servers of the tier that change",
