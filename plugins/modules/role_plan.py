@@ -50,6 +50,10 @@ options:
         the roles that run (RV(run)) - the first that changes the host and every role after it. A role that
         cannot be decided here (input with problems, hosts to read outside the play, a CA on another host)
         runs and decides itself. A tier whose choice of server is not a role of the collection fails the task.
+        The task puts the host into the groups of RV(groups) as M(ansible.builtin.group_by) would: the host
+        joins a group of its own kind, C(groundwork_decided_<digest of the groups>), which becomes a child of
+        each of them (hosts with the same groups share it). Set C(changed_when: false) on the task - the
+        strategy reports a new group as a change, but nothing on the host changes.
     type: str
     choices: [plan, validate, inspect, decide]
     default: plan
@@ -79,10 +83,11 @@ EXAMPLES = r"""
     roles: [base, firewall, tls]
     tiers: true
 
-- name: Decide which roles change the host, from that inspection
+- name: Decide which roles change the host, from that inspection, and group the hosts by them
   groundwork.server.role_plan:
     step: decide
   register: __decided
+  changed_when: false
 
 - name: Validate the input, inspect the host and plan the changes
   groundwork.server.role_plan:
@@ -153,6 +158,18 @@ groups:
       C(groundwork_base_changes), C(groundwork_firewall_changes), C(groundwork_tls_changes), and for a tier's
       role the role's group and the tier's (C(groundwork_dbservers_changes), ...).
   returned: success and O(step=decide)
+  type: list
+  elements: str
+add_group:
+  description:
+    - With O(step=decide) and at least one group in RV(groups), the group the host joins; it is a child
+      of each group of RV(groups) (RV(parent_groups)).
+  returned: success, O(step=decide) and RV(groups) not empty
+  type: str
+  sample: groundwork_decided_3f2a9c0e41d7
+parent_groups:
+  description: With O(step=decide), the same list as RV(groups), for the strategy that applies RV(add_group).
+  returned: success, O(step=decide) and RV(groups) not empty
   type: list
   elements: str
 reasons:

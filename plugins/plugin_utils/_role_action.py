@@ -16,8 +16,8 @@ plans from it when it covers the role's request; a role whose plan changes somet
 clears it, so the roles after it read the host anew.
 
 ``step: decide`` (site.yml's first play, after the inspection) makes every role's decision
-for the host at once, on the controller, from that inspection, and returns which roles run
-and the groups the host joins for the plays that apply them (plugin_utils/_run_plan.py).
+for the host at once, on the controller, from that inspection, returns which roles run and
+puts the host into the groups of the plays that apply them (plugin_utils/_run_plan.py).
 
 Each role is a module ``plugins/plugin_utils/_<role>_role.py`` with three functions::
 
@@ -470,6 +470,7 @@ class RoleAction(ProbeAction):
         if decided["packages"]:
             decided["groups"].append(_run_plan.PACKAGES_GROUP)
             decided["apt_cache_valid_time"] = apt_cache_valid_time(decided["run"], task_vars, self._templar)
+        decided.update(_run_plan.grouping(decided["groups"]))
         return decided
 
     def run(self, tmp=None, task_vars=None):

@@ -26,6 +26,8 @@ Import inside the collection as
 
 from __future__ import annotations
 
+import hashlib
+
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 
 # The roles every server gets first, in site.yml's order (base.yml, firewall.yml, certificates.yml).
@@ -40,6 +42,8 @@ LATER = "an earlier role changes this server (this one decides again after it)"
 PACKAGES_GROUP = "groundwork_packages_missing"
 # The application servers that run no release yet (roles/app/tasks/plan.yml joins it too).
 FIRST_DEPLOY_GROUP = "groundwork_app_first"
+# The group that carries a server into the groups of its roles (grouping()).
+DECIDED_PREFIX = "groundwork_decided_"
 
 
 def steps(tiers):
@@ -88,6 +92,18 @@ def decide(host_steps, verdict_of):
         groups.extend(group for group in [*step["groups"], *found["groups"]] if group not in groups)
         reasons[step["role"]] = LATER if found["reason"] == UNCHANGED else found["reason"]
     return {"run": run, "groups": groups, "reasons": reasons, "packages": packages}
+
+
+def grouping(groups):
+    """The keys of an action result that put the server into ``groups`` in the task that
+    decides (the strategy applies them as it applies ansible.builtin.group_by's): the server
+    joins one group named after the set, and that group joins each of ``groups`` as a child,
+    so the server is a member of every one of them. Servers with the same groups share the
+    group. Empty for no groups."""
+    if not groups:
+        return {}
+    digest = hashlib.sha256("\n".join(sorted(groups)).encode()).hexdigest()[:12]
+    return {"add_group": DECIDED_PREFIX + digest, "parent_groups": list(groups)}
 
 
 def extra_groups(name, data):

@@ -134,3 +134,44 @@ def test_a_reason_shows_the_first_changes(count, expected):
 )
 def test_an_application_server_without_a_release_is_deployed_with_the_new_ones(name, data, groups):
     assert rp.extra_groups(name, data) == groups
+
+
+def test_the_grouping_puts_a_server_into_each_group_through_one_shared_by_the_same_set():
+    assert rp.grouping([]) == {}
+    found = rp.grouping(["groundwork_tls_changes", "groundwork_packages_missing"])
+    assert found["parent_groups"] == ["groundwork_tls_changes", "groundwork_packages_missing"]
+    assert found["add_group"].startswith(rp.DECIDED_PREFIX)
+    # the same set in another order: the same group; another set: another group
+    assert (
+        rp.grouping(["groundwork_packages_missing", "groundwork_tls_changes"])["add_group"]
+        == found["add_group"]
+    )
+    assert rp.grouping(["groundwork_tls_changes"])["add_group"] != found["add_group"]
+
+
+def test_the_inventory_applies_the_grouping_as_it_applies_group_by(tmp_path):
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+
+    hosts = tmp_path / "hosts.ini"
+    hosts.write_text("db1\napp1\napp2\nlb1\n")
+    inventory = InventoryManager(loader=DataLoader(), sources=[str(hosts)])
+    decided = {
+        "db1": ["groundwork_tls_changes", "groundwork_postgresql_changes", rp.PACKAGES_GROUP],
+        "app1": ["groundwork_tls_changes"],
+        "app2": ["groundwork_tls_changes"],
+        "lb1": [],
+    }
+    for name, groups in decided.items():
+        result = rp.grouping(groups)
+        if result:
+            inventory.add_dynamic_group(inventory.get_host(name), result)
+
+    def members(group):
+        return sorted(host.name for host in inventory.get_hosts(group))
+
+    assert members("groundwork_tls_changes") == ["app1", "app2", "db1"]
+    assert members("groundwork_postgresql_changes") == ["db1"]
+    assert members(rp.PACKAGES_GROUP) == ["db1"]
+    assert inventory.get_groups_dict()["groundwork_tls_changes"] == ["db1", "app1", "app2"]
+    assert "lb1" not in inventory.get_groups_dict()["groundwork_tls_changes"]
