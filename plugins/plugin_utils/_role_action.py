@@ -47,10 +47,17 @@ import os
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.loader import lookup_loader
+from ansible_collections.groundwork.server.plugins.action import postgresql_objects as objects_action
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
+from ansible_collections.groundwork.server.plugins.module_utils._postgresql import core as pg_core
 from ansible_collections.groundwork.server.plugins.plugin_utils import _run_plan
-from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import ProbeAction, read_host
+from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import (
+    POSTGRESQL_READER,
+    ProbeAction,
+    read_host,
+)
 
 PACKAGE = "ansible_collections.groundwork.server.plugins.plugin_utils"
 PROBES_DIR = os.path.join(os.path.dirname(__file__), "_probes")
@@ -77,8 +84,16 @@ def probe_source(name):
     return _SOURCES[name]
 
 
+# Every role's module, imported with this one. ansible-core's strategy loads the class of a
+# task's action plugin in the controller's main process (to read BYPASS_HOST_LOOP), and every
+# worker forked for a task inherits what that process has imported: imported here, the roles'
+# code is read and compiled once per run, not once per task and host (the collection loader
+# keeps no bytecode).
+ROLE_MODULES = {name: importlib.import_module(f"{PACKAGE}._{name}_role") for name in ROLES}
+
+
 def role_module(name):
-    return importlib.import_module(f"{PACKAGE}._{name}_role")
+    return ROLE_MODULES[name]
 
 
 class Inputs(Mapping):
@@ -284,11 +299,6 @@ def postgresql_objects_differ(action, data, variables, templar, task_vars):
     """Whether the roles, databases and privileges differ from the plan's (the comparison of
     groundwork.server.postgresql_objects: one read of the cluster, planned on the controller)."""
     # The module's own argument spec, reader and planner.
-    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-    from ansible_collections.groundwork.server.plugins.action import postgresql_objects as objects_action
-    from ansible_collections.groundwork.server.plugins.module_utils._postgresql import core as pg_core
-    from ansible_collections.groundwork.server.plugins.plugin_utils._host_info import POSTGRESQL_READER
-
     port = templar.template(variables.get("postgresql_port", 5432))
     checked = ArgumentSpecValidator(pg_core.ARGUMENTS).validate(
         {"port": port, "roles": data["roles"], "databases": data["databases"], "grants": data["grants"]}
