@@ -50,9 +50,9 @@ options:
         the roles that run (RV(run)) - the first that changes the host and every role after it. A role that
         cannot be decided here (input with problems, hosts to read outside the play, a CA on another host)
         runs and decides itself. A tier whose choice of server is not a role of the collection fails the task.
-        The task puts the host into the groups of RV(groups) as M(ansible.builtin.group_by) would: the host
+        The task puts the host into the groups of RV(groups) as M(ansible.builtin.group_by) would - the host
         joins a group of its own kind, C(groundwork_decided_<digest of the groups>), which becomes a child of
-        each of them (hosts with the same groups share it). Set C(changed_when: false) on the task - the
+        each of them (hosts with the same groups share it). Set C(changed_when) to V(false) on the task - the
         strategy reports a new group as a change, but nothing on the host changes.
     type: str
     choices: [plan, validate, inspect, decide]
