@@ -480,7 +480,13 @@ class RoleAction(ProbeAction):
         if decided["packages"]:
             decided["groups"].append(_run_plan.PACKAGES_GROUP)
             decided["apt_cache_valid_time"] = apt_cache_valid_time(decided["run"], task_vars, self._templar)
-        decided.update(_run_plan.grouping(decided["groups"]))
+        grouping = _run_plan.grouping(decided["groups"])
+        decided.update(grouping)
+        # ansible-core 2.21 adds groups through the action's add_group (the strategy no longer
+        # reads add_group from a result); earlier cores apply the result's keys.
+        add_group = getattr(self, "add_group", None)
+        if grouping and callable(add_group):
+            add_group(grouping["add_group"], parent_group_names=grouping["parent_groups"])
         return decided
 
     def run(self, tmp=None, task_vars=None):

@@ -281,3 +281,25 @@ def test_the_packages_wait_for_the_youngest_package_lists_the_roles_allow():
     task_vars = {"base_apt_cache_valid_time": 600, "tls_apt_cache_valid_time": "7200"}
     assert ra.apt_cache_valid_time(["base", "tls", "firewall"], task_vars, _Templar()) == 600
     assert ra.apt_cache_valid_time([], {}, _Templar()) == 3600
+
+
+@pytest.mark.parametrize("core_api", [True, False])
+def test_the_decision_groups_the_server_through_the_cores_api(monkeypatch, core_api):
+    """ansible-core 2.21 no longer reads add_group from a result: the action calls its own
+    add_group; earlier cores (no such method) apply the result's keys."""
+    calls = []
+    action = _action()
+    if core_api:
+        action.add_group = lambda name, parent_group_names=None: calls.append((name, parent_group_names))
+    else:
+        action.add_group = None  # as on cores before 2.21
+    changes = {"base": ra._run_plan.UNCHANGED, "firewall": "1 change: table"}
+    monkeypatch.setattr(
+        ra.RoleAction,
+        "verdict",
+        lambda self, step, tv, cache: ra._run_plan.verdict(changes.get(step["role"], "x")),
+    )
+    result = action.decide_for(TASK_VARS)
+    assert result["add_group"].startswith(ra._run_plan.DECIDED_PREFIX)
+    assert "groundwork_firewall_changes" in result["parent_groups"]
+    assert calls == ([(result["add_group"], result["parent_groups"])] if core_api else [])

@@ -6,6 +6,8 @@ it lands, and which packages are installed at once."""
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 from ansible_collections.groundwork.server.plugins.plugin_utils import _run_plan as rp
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import Change
@@ -156,6 +158,8 @@ def test_the_inventory_applies_the_grouping_as_it_applies_group_by(tmp_path):
     hosts = tmp_path / "hosts.ini"
     hosts.write_text("db1\napp1\napp2\nlb1\n")
     inventory = InventoryManager(loader=DataLoader(), sources=[str(hosts)])
+    # ansible-core 2.21 takes the host's name and an AddGroup, earlier cores the host and the result
+    by_name = "host_name" in inspect.signature(inventory.add_dynamic_group).parameters
     decided = {
         "db1": ["groundwork_tls_changes", "groundwork_postgresql_changes", rp.PACKAGES_GROUP],
         "app1": ["groundwork_tls_changes"],
@@ -165,7 +169,13 @@ def test_the_inventory_applies_the_grouping_as_it_applies_group_by(tmp_path):
     for name, groups in decided.items():
         result = rp.grouping(groups)
         if result:
-            inventory.add_dynamic_group(inventory.get_host(name), result)
+            if by_name:  # what ActionBase.add_group sends the controller's inventory
+                from ansible._internal._task import AddGroup
+
+                info = AddGroup(group_name=result["add_group"], parent_group_names=result["parent_groups"])
+                inventory.add_dynamic_group(name, info)
+            else:
+                inventory.add_dynamic_group(inventory.get_host(name), result)
 
     def members(group):
         return sorted(host.name for host in inventory.get_hosts(group))
