@@ -74,13 +74,15 @@ def parse_network(value):
     text = value.strip(" ")
     try:
         return ipaddress.ip_network(text, strict=True), None
-    except ValueError as exc:
-        if "has host bits set" in str(exc):
-            network = ipaddress.ip_network(text, strict=False)
-            return None, (
-                f"has host bits set (the network is {network}; for one address use /{network.max_prefixlen})"
-            )
+    except ValueError:
+        pass
+    # what only the strict parse refuses is a network with host bits set (the value's own
+    # text may hold any words, so the exception's message decides nothing)
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
         return None, "is not an IP address or network"
+    return None, f"has host bits set (the network is {network}; for one address use /{network.max_prefixlen})"
 
 
 def parse_address(value):

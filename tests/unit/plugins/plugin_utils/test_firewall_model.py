@@ -690,6 +690,8 @@ def test_the_host_is_required():
         ("2001:db8::/32", "2001:db8::/32", None),
         ("10.0.0.1/8", None, "has host bits set (the network is 10.0.0.0/8; for one address use /32)"),
         ("10.0.0.0/33", None, "is not an IP address or network"),
+        # words of ipaddress's own messages in the value decide nothing
+        ("has host bits set", None, "is not an IP address or network"),
         ("", None, "is not an IP address or network"),
         (None, None, "is not an IP address or network"),
     ],
