@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
@@ -415,10 +416,15 @@ def packages(check, var, names):
         check.pattern(f"{var}[{index}]", None, name, PACKAGE, PACKAGE_WHAT, optional=False)
 
 
+ROUTES_PROGRAM = os.path.join(os.path.dirname(__file__), "_probes", "client_routes.py")
+
+
 def validated(model, context):
-    """What ``step: validate`` returns: the clients whose addresses the role's task reads."""
+    """What ``step: validate`` returns: the clients whose addresses the role's task reads, and
+    the program that reads them (``routes_program``, run there by groundwork.server.host_info)."""
     del context
-    return {"clients": model["model"]["clients"]}
+    with open(ROUTES_PROGRAM, encoding="utf-8") as handle:
+        return {"clients": model["model"]["clients"], "routes_program": handle.read()}
 
 
 def clients_problem(access):

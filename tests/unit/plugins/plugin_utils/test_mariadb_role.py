@@ -326,7 +326,8 @@ def test_clients_are_asked_only_when_nothing_gives_their_addresses(case):
     hostvars, sources, clients, complete, networks = CLIENT_CASES[case]
     model, problems = validate(given(), Context(hostvars), sources)
     assert problems == []
-    assert role.validated(model, Context()) == {"clients": clients}
+    assert role.validated(model, Context())["clients"] == clients
+    assert "def report" in role.validated(model, Context())["routes_program"]
     assert model["model"]["complete"] is complete
     if networks is not None:
         assert model["model"]["networks"] == networks

@@ -1,1 +1,0 @@
-../../postgresql/files/client_routes.py
