@@ -32,7 +32,7 @@ options:
       - The role whose decision to make; its variables are read from the play.
       - Required unless O(step=inspect).
     type: str
-    choices: [base, firewall, tls, nginx, apache, postgresql, mariadb, app]
+    choices: [base, firewall, tls, nginx, apache, postgresql, mariadb, app, dns]
   step:
     description:
       - V(validate) only validates the input (nothing is read from the host).
@@ -61,7 +61,7 @@ options:
     description: With O(step=inspect), the roles that will run on the host.
     type: list
     elements: str
-    choices: [base, firewall, tls, nginx, apache, postgresql, mariadb, app]
+    choices: [base, firewall, tls, nginx, apache, postgresql, mariadb, app, dns]
     default: []
   tiers:
     description:

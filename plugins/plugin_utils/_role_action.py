@@ -68,7 +68,7 @@ ROLES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "roles")
 CACHE_FACT = "groundwork_inspection"
 REQUEST_KEYS = ("files", "dirs", "packages", "units")
 # The roles that decide through this action; each has plugin_utils/_<role>_role.py.
-ROLES = ("base", "firewall", "tls", "nginx", "apache", "postgresql", "mariadb", "app")
+ROLES = ("base", "firewall", "tls", "nginx", "apache", "postgresql", "mariadb", "app", "dns")
 _SOURCES = {}
 # Keys of a registered result that ansible-core deprecates and warns about whenever they are
 # read, templating the whole result included: a loop without items records skipped_reason
@@ -290,6 +290,8 @@ def deferred(name, model):
     settings = model.get("settings") or {}
     if name == "tls" and not settings.get("ca_local", True) and settings.get("inventory_wants_ca"):
         return "the internal CA lives on another host (the role reads it when it runs)"
+    if name == "dns" and settings.get("dnssec"):
+        return "the resolvers trust the zone's keys on the primary (the role reads them when it runs)"
     if name == "firewall" and model.get("step") == "inspect" and model.get("outside"):
         return "its flows name hosts outside the play (the role reads them when it runs)"
     return None

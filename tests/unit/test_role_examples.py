@@ -33,6 +33,7 @@ CHANGES_GROUPS = {
     "groundwork_app_deploy": "appservers",
     "groundwork_postgresql_changes": "dbservers",
     "groundwork_mariadb_changes": "dbservers",
+    "groundwork_dns_changes": "dnsservers",
 }
 INVENTORY = {
     "all": {
@@ -42,6 +43,7 @@ INVENTORY = {
             "vault_shop_db_password": "a-long-example-password",
             "vault_shop_report_password": "another-example-password",
             "vault_shop_secret_key": "an-example-secret-key",
+            "vault_dns_transfer_key": "3K8jXKcPL8bUnhEiPt0pcUKgFtfBOfyp0hKwr9y7WZo=",
         },
         "children": {
             "loadbalancers": {"hosts": {"lb1.example.com": {"ansible_host": "203.0.113.10"}}},
@@ -52,6 +54,12 @@ INVENTORY = {
                 }
             },
             "dbservers": {"hosts": {"db1.example.com": {"ansible_host": "10.0.2.21"}}},
+            "dnsservers": {
+                "hosts": {
+                    "ns1.example.com": {"ansible_host": "10.0.3.31"},
+                    "ns2.example.com": {"ansible_host": "10.0.3.32"},
+                }
+            },
             **{group: {"children": {tier: {}}} for group, tier in CHANGES_GROUPS.items()},
         },
     }

@@ -73,6 +73,16 @@ class LocalHost:
     def write(self, path: str, state: FileState) -> None:
         # The temporary file gets its final owner and mode before it is renamed over the
         # target, so a secret is never readable by anyone else, not even for a moment.
+        if os.path.ismount(path):
+            # A file mounted over the path (a container's /etc/resolv.conf): a rename cannot
+            # replace it, so it is rewritten in place.
+            with open(path, "r+b") as handle:
+                handle.write(state.content)
+                handle.truncate()
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.set_attributes(path, state)
+            return
         directory = os.path.dirname(path)
         os.makedirs(directory, mode=0o755, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".gw-", dir=directory)

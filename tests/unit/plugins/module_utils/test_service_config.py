@@ -588,6 +588,25 @@ def test_local_host_writes_atomically_with_final_mode_and_restores_links(tmp_pat
     assert not again.changed
 
 
+def test_local_host_rewrites_a_mounted_file_in_place(tmp_path, monkeypatch):
+    """A file mounted over its path (a container's /etc/resolv.conf) cannot be replaced by a
+    rename: it is rewritten in place, a shorter content truncating the old one."""
+    target = tmp_path / "resolv.conf"
+    target.write_text("nameserver 192.0.2.53\nsearch a.example b.example c.example\n")
+    inode = target.stat().st_ino
+    monkeypatch.setattr(os.path, "ismount", lambda path: str(path) == str(target))
+    uid, gid = os.getuid(), os.getgid()
+    host = LocalHost(run=lambda argv: (0, "", ""))
+    result = apply(
+        host, [FileSpec(str(target), "nameserver 127.0.0.1\n", owner=str(uid), group=str(gid), mode=0o644)]
+    )
+    assert result.changed and not result.failed
+    assert target.read_text() == "nameserver 127.0.0.1\n"
+    assert target.stat().st_ino == inode
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["resolv.conf"]  # no temporary file, no backup left
+
+
 def test_local_host_probe_retries_until_the_timeout():
     clock = iter([0, 0, 1, 2, 3, 11, 12])
     host = LocalHost(run=None, sleep=lambda s: None, clock=lambda: next(clock))
