@@ -46,6 +46,10 @@ ROLE = "dns"
 NAMED = "named.service"
 UNBOUND = "unbound.service"
 BIND_PACKAGES = ["bind9", "bind9-utils", "bind9-dnsutils"]
+# groundwork.server.dns_update (dns_mode: update) sends the updates with dnspython
+UPDATE_PACKAGES = ["python3-dnspython"]
+MODES = ("serve", "update")
+ALGORITHMS = ("hmac-sha256", "hmac-sha384", "hmac-sha512")
 # the root trust anchor unbound validates with (a recommendation only), and /bin/kill, which
 # the unit's reload runs and unbound does not depend on (procps; not in a minimal system)
 UNBOUND_PACKAGES = ["unbound", "dns-root-data", "procps"]
@@ -81,6 +85,12 @@ INPUTS = (
     "dns_hostmaster",
     "dns_transfer_key",
     "dns_dnssec",
+    "dns_mode",
+    "dns_update_server",
+    "dns_update_key",
+    "dns_update_key_name",
+    "dns_update_algorithm",
+    "dns_update_host",
     "dns_resolver",
     "dns_resolver_upstreams",
     "dns_resolver_insecure_domains",
@@ -125,7 +135,39 @@ def servers(check, values, groups):
     return primary, found
 
 
-def upstreams(check, var, value):
+def update_settings(check, values, groups):
+    """dns_mode update: the existing server, the key, the host that sends the updates."""
+    found = upstreams(check, "dns_update_server", [values["dns_update_server"]], single=True)
+    address, _at, port = found[0].partition("@") if found else (None, "", "")
+    dns.transfer_key(check, "dns_update_key", values["dns_update_key"], True)
+    key_name = dns.zone_name(check, "dns_update_key_name", values["dns_update_key_name"])
+    algorithm = check.one_of(
+        "dns_update_algorithm",
+        None,
+        values["dns_update_algorithm"],
+        ALGORITHMS,
+        "a TSIG algorithm",
+        optional=False,
+    )
+    host = values["dns_update_host"]
+    hosts = list((groups or {}).get(values["dns_hosts_group"]) or [])
+    if host in ("", None):
+        host = hosts[0] if hosts else None
+        if host is None:
+            check.line("dns_update_host", "no host sends the updates: dns_hosts_group has no host")
+    elif not isinstance(host, str) or host not in set((groups or {}).get("all") or []):
+        check.add("dns_update_host", None, host, "is not a host of the inventory")
+        host = None
+    return {
+        "server": address,
+        "port": int(port) if port else 53,
+        "key_name": key_name,
+        "algorithm": algorithm,
+        "host": host,
+    }
+
+
+def upstreams(check, var, value, single=False):
     """The resolvers unbound forwards to: ``address`` or ``address@port``."""
     if not isinstance(value, list):
         check.add(var, None, value, "must be a list of addresses (address or address@port)")
@@ -140,7 +182,10 @@ def upstreams(check, var, value):
             address = None
         if address is None or (_at and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535)):
             check.add(
-                f"{var}[{index}]", None, item, "is not a resolver (expected an IP address, or address@port)"
+                var if single else f"{var}[{index}]",
+                None,
+                item,
+                f"is not {'a server' if single else 'a resolver'} (expected an IP address, or address@port)",
             )
             continue
         found.append(text)
@@ -170,7 +215,9 @@ def check_values(values, groups, hostvars):
     """(settings, checker): everything that needs no host's address."""
     check = Checker()
     zone = dns.zone_name(check, "dns_zone", values["dns_zone"])
-    primary, secondaries = servers(check, values, groups)
+    mode = check.one_of("dns_mode", None, values["dns_mode"], MODES, "a mode", optional=False)
+    update = update_settings(check, values, groups) if mode == "update" else None
+    primary, secondaries = servers(check, values, groups) if mode == "serve" else (None, [])
     ttl = dns.whole(check, "dns_ttl", None, values["dns_ttl"], 0, dns.MAX_TTL)
     services = dns.service_names(check, "dns_service_names", values["dns_service_names"])
     resolver = check.boolean("dns_resolver", None, values["dns_resolver"], True)
@@ -180,6 +227,11 @@ def check_values(values, groups, hostvars):
     insecure = domains(check, "dns_resolver_insecure_domains", values["dns_resolver_insecure_domains"])
     dnssec = check.boolean("dns_dnssec", None, values["dns_dnssec"], False)
     key = dns.transfer_key(check, "dns_transfer_key", values["dns_transfer_key"], bool(secondaries))
+    if dnssec and mode == "update":
+        check.line(
+            "dns_dnssec",
+            "signs a zone this collection serves; with dns_mode update the existing server signs it",
+        )
     if not isinstance(values["dns_hosts_group"], str) or values["dns_hosts_group"] not in (groups or {}):
         check.add("dns_hosts_group", None, values["dns_hosts_group"], "is not a group of the inventory")
     settings = {
@@ -195,6 +247,8 @@ def check_values(values, groups, hostvars):
         "insecure": insecure,
         "key": key,
         "dnssec": dnssec,
+        "mode": mode,
+        "update": update,
         "hosts": [],
         "labels": {},
         "records": [],
@@ -240,7 +294,7 @@ def zone_model(settings, groups, group_names, hostvars, reports, outside):
         settings["ttl"],
     )
     dns.conflicts(check, generated, settings["records"])
-    for host in [settings["primary"], *settings["secondaries"]]:
+    for host in authoritative(settings):
         if not addresses.get(host):
             check.line(
                 f"host {host}",
@@ -307,6 +361,10 @@ def derived(settings, model, host, probe):
         for host_addresses in server_addresses(settings, addresses).values()
         for address in host_addresses
     ]
+    if settings["update"]:
+        # the zone lives on the existing server: the resolvers ask it
+        update = settings["update"]
+        stubs = [update["server"] + (f"@{update['port']}" if update["port"] != 53 else "")]
     others = {
         name: found
         for name, found in server_addresses(settings, addresses).items()
@@ -407,8 +465,13 @@ def validated(model, context):
     }
 
 
+def update_host(settings):
+    return (settings["update"] or {}).get("host")
+
+
 def packages(settings, host):
     wanted = list(BIND_PACKAGES) if role_of(settings, host) else []
+    wanted += list(UPDATE_PACKAGES) if host == update_host(settings) else []
     return wanted + (list(UNBOUND_PACKAGES) if settings["resolver"] else [])
 
 
@@ -435,6 +498,25 @@ def request(model, context):
             if wanted
         ],
         "probe": {"zone_file": zone_file(settings["zone"]) if primary else None},
+    }
+
+
+def publish(settings, model):
+    """The arguments of groundwork.server.dns_update (without the key), or None."""
+    update = settings["update"]
+    if not update:
+        return None
+    rows = model["generated"] + settings["records"]
+    return {
+        "host": update["host"],
+        "server": update["server"],
+        "port": update["port"],
+        "zone": settings["zone"],
+        "key_name": update["key_name"],
+        "key_algorithm": update["algorithm"],
+        "records": [
+            {"name": name, "type": kind, "ttl": ttl, "data": data} for name, ttl, kind, data, _where in rows
+        ],
     }
 
 
@@ -529,6 +611,8 @@ def plan(model, inspection, context):
             # it and then writes the anchor (anchor.conf.j2)
             "anchor_pending": pending,
             "anchor_file": ANCHOR_CONF,
+            # dns_mode update: what groundwork.server.dns_update publishes, from update_host
+            "publish": publish(settings, zone),
             "start_unbound": bool(start_unbound),
             "fresh_check": context.check_mode
             and bool(set(wanted) & set(missing_packages(wanted, inspection.get("packages")))),

@@ -290,3 +290,51 @@ def test_the_anchors_come_from_the_primarys_read_and_nothing_else():
     assert role.zone_anchors({"failed": True, "info": {"keys": [KSK]}}) == []
     assert role.zone_anchors({"info": {"keys": []}}) == []
     assert role.zone_anchors({"info": {"keys": [KSK, "257 3 13 bad data", 7]}}) == [KSK]
+
+
+# --- dns_mode update: the same records published to an existing server ---------------------
+
+UPDATE_KEY = "kA4jw8n0Lq2xQm1VdZf3bR5tYc7uEo9iWs6pHg8KjN0="
+UPDATE = {"dns_mode": "update", "dns_update_server": "192.0.2.53", "dns_update_key": UPDATE_KEY}
+
+
+def test_update_mode_publishes_the_same_records_from_one_host_and_serves_nothing():
+    model, problems = validate(**UPDATE)
+    assert problems == []
+    settings = model["settings"]
+    assert settings["primary"] is None and settings["secondaries"] == []
+    assert settings["update"]["host"] == "ns1"  # the first host of dns_hosts_group
+    published = role.publish(settings, model["model"])
+    assert published["server"] == "192.0.2.53" and published["port"] == 53
+    assert {"name": "db", "type": "A", "ttl": 300, "data": "10.0.3.1"} in published["records"]
+    assert UPDATE_KEY not in repr(published)
+    assert role.packages(settings, "ns1") == ["python3-dnspython", *role.UNBOUND_PACKAGES]
+    assert role.packages(settings, "app1") == list(role.UNBOUND_PACKAGES)
+    # the resolvers ask the existing server for the zone
+    assert role.derived(settings, model["model"], "app1", {})["stubs"] == ["192.0.2.53"]
+    model, problems = validate(
+        **{**UPDATE, "dns_update_server": "192.0.2.53@5353", "dns_update_host": "app2"}
+    )
+    assert role.derived(model["settings"], model["model"], "app1", {})["stubs"] == ["192.0.2.53@5353"]
+    assert role.publish(model["settings"], model["model"])["host"] == "app2"
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "expected"),
+    [
+        ("dns_mode", "primary", "dns_mode: 'primary' is not a mode (expected one of serve, update)"),
+        ("dns_update_server", "", "dns_update_server: '' is not a server"),
+        ("dns_update_server", "dns.example.com", "dns_update_server: 'dns.example.com' is not a server"),
+        ("dns_update_key", "", "dns_update_key: is required"),
+        ("dns_update_key", "c2hvcnQ=", "dns_update_key: is not a TSIG secret"),
+        ("dns_update_key_name", "bad key", "dns_update_key_name"),
+        ("dns_update_algorithm", "hmac-md5", "dns_update_algorithm: 'hmac-md5' is not a TSIG algorithm"),
+        ("dns_update_host", "ghost", "dns_update_host: 'ghost' is not a host of the inventory"),
+        ("dns_dnssec", True, "dns_dnssec: signs a zone this collection serves"),
+    ],
+)
+def test_bad_update_settings_are_refused_naming_the_variable(var, value, expected):
+    model, problems = validate(**{**UPDATE, var: value})
+    assert model is None
+    assert any(expected in problem for problem in problems), problems
+    assert all(UPDATE_KEY not in problem and "c2hvcnQ=" not in problem for problem in problems)
