@@ -212,9 +212,8 @@ def read_set(ask, zone, name, kind):
     return None
 
 
-def published(zone, inventory_name, ask):
-    """The record sets recorded as ours: {(name, type)}."""
-    current = read_set(ask, zone, inventory_name, "TXT")
+def published(current):
+    """The record sets recorded as ours, from the inventory TXT set as read: {(name, type)}."""
     keys = set()
     for rdata in (current or (0, frozenset()))[1]:
         text = b"".join(rdata.strings).decode("ascii", "replace").split(" ")
@@ -233,14 +232,15 @@ def inventory_set(keys, ttl):
 def plan(zone, records, inventory_name, ask):
     """(replace {(name, type): (ttl, rdatas)}, delete [(name, type)], before, after): what differs."""
     wanted = wanted_sets(zone, records)
-    ours = published(zone, inventory_name, ask)
+    recorded = read_set(ask, zone, inventory_name, "TXT")
+    ours = published(recorded)
     keys = sorted(set(wanted) | ours)
     before = {key: read_set(ask, zone, *key) for key in keys}
     replace = {key: value for key, value in wanted.items() if before.get(key) != value}
     delete = [key for key in sorted(ours - set(wanted)) if before.get(key) is not None]
     ttl = min((ttl for ttl, _data in wanted.values()), default=300)
     inventory = inventory_set(set(wanted), ttl)
-    if read_set(ask, zone, inventory_name, "TXT") != inventory:
+    if recorded != inventory:
         replace[(inventory_name, "TXT")] = inventory
     return replace, delete, before, wanted
 

@@ -356,20 +356,13 @@ def derived(settings, model, host, probe):
     """What the templates need, computed here (no decision in Jinja)."""
     addresses = model["addresses"]
     own = [address for _kind, address in addresses.get(host, [])]
-    stubs = [
-        address
-        for host_addresses in server_addresses(settings, addresses).values()
-        for address in host_addresses
-    ]
+    servers_at = server_addresses(settings, addresses)
+    stubs = [address for host_addresses in servers_at.values() for address in host_addresses]
     if settings["update"]:
         # the zone lives on the existing server: the resolvers ask it
         update = settings["update"]
         stubs = [update["server"] + (f"@{update['port']}" if update["port"] != 53 else "")]
-    others = {
-        name: found
-        for name, found in server_addresses(settings, addresses).items()
-        if name != settings["primary"]
-    }
+    others = {name: found for name, found in servers_at.items() if name != settings["primary"]}
     threads = max(1, min(int(probe.get("cpus") or 1), 16))
     return {
         "zone": settings["zone"],
@@ -381,7 +374,7 @@ def derived(settings, model, host, probe):
         "key_name": KEY_NAME,
         "has_key": settings["key"] is not None,
         "key_file": KEY_FILE,
-        "primary_addresses": server_addresses(settings, addresses).get(settings["primary"], []),
+        "primary_addresses": servers_at.get(settings["primary"], []),
         "secondary_addresses": [address for found in others.values() for address in found],
         "stubs": stubs,
         "upstreams": settings["upstreams"],

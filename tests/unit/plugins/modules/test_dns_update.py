@@ -77,6 +77,7 @@ def test_sets_as_the_server_holds_them_are_not_replaced():
         }
     )
     assert module.plan(ZONE, RECORDS, INVENTORY, zone.ask)[:2] == ({}, [])
+    assert zone.queries == 4  # each managed set once, the list of ours once
 
 
 def test_only_what_differs_is_replaced_and_what_is_no_longer_declared_is_deleted():
