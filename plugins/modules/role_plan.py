@@ -42,9 +42,10 @@ options:
       - V(inspect) validates every role of O(roles) (and of O(tiers)) with the play's variables and the
         roles' defaults, and reads everything they will ask with one command, kept as the host fact
         C(groundwork_inspection). A role whose input does not validate is left out (it reports its
-        problems itself, before it changes anything).
+        problems itself, before it changes anything), and so is V(dns) where C(playbooks/site.yml) does not
+        apply it (C(groundwork_dns), see O(step=decide)).
       - V(decide) makes the decision of every role C(playbooks/site.yml) applies to the host - base,
-        firewall, tls and the role that serves each of its tiers - from the run's inspection
+        firewall, dns, tls and the role that serves each of its tiers - from the run's inspection
         (O(step=inspect) first), with the play's variables and each role's defaults, without reading the
         host again (the database roles read their objects once) and without changing anything. It returns
         the roles that run (RV(run)) - the first that changes the host and every role after it. A role that
@@ -54,6 +55,10 @@ options:
         joins a group of its own kind, C(groundwork_decided_<digest of the groups>), which becomes a child of
         each of them (hosts with the same groups share it). Set C(changed_when) to V(false) on the task - the
         strategy reports a new group as a change, but nothing on the host changes.
+      - With O(step=decide), the role dns is among the roles as the variable C(groundwork_dns) says - V(auto)
+        (the default) when the inventory has a DNS server for the zone (a host in C(dns_servers_group), or
+        C(dns_primary)) or C(dns_mode) is V(update), V(true) always, V(false) never; any other value fails
+        the task.
     type: str
     choices: [plan, validate, inspect, decide]
     default: plan
@@ -80,7 +85,7 @@ EXAMPLES = r"""
 - name: Read once what every role will ask on each host
   groundwork.server.role_plan:
     step: inspect
-    roles: [base, firewall, tls]
+    roles: [base, firewall, dns, tls]
     tiers: true
 
 - name: Decide which roles change the host, from that inspection, and group the hosts by them
@@ -155,7 +160,8 @@ run:
 groups:
   description:
     - With O(step=decide), the groups the host joins, one or two for each role of RV(run) -
-      C(groundwork_base_changes), C(groundwork_firewall_changes), C(groundwork_tls_changes), and for a tier's
+      C(groundwork_base_changes), C(groundwork_firewall_changes), C(groundwork_dns_changes),
+      C(groundwork_tls_changes), and for a tier's
       role the role's group and the tier's (C(groundwork_dbservers_changes), ...).
   returned: success and O(step=decide)
   type: list

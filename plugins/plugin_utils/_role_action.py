@@ -257,6 +257,23 @@ def host_tiers(task_vars, templar):
     return tiers, problems
 
 
+def optional_roles(loader, task_vars, templar):
+    """([role names], [problems]): the roles of _run_plan.OPTIONAL that site.yml applies in
+    this inventory. groundwork.server.dns by groundwork_dns (_run_plan.dns_wanted), with its
+    defaults under the play's variables (dns_servers_group, dns_primary, dns_mode)."""
+    variables = role_variables(loader, "dns", task_vars)
+    groups = task_vars.get("groups") or {}
+    group = templar.template(variables.get("dns_servers_group"))
+    servers = list(groups.get(group) or []) if isinstance(group, str) else []
+    primary = templar.template(variables.get("dns_primary"))
+    wanted, problem = _run_plan.dns_wanted(
+        templar.template(task_vars.get(_run_plan.DNS_VAR)),
+        servers + ([primary] if isinstance(primary, str) and primary else []),
+        templar.template(variables.get("dns_mode")),
+    )
+    return (["dns"] if wanted else []), ([problem] if problem else [])
+
+
 def tier_roles(task_vars, templar):
     """The roles that serve the tiers this host is in (contracts: groups and choices)."""
     names = []
@@ -280,6 +297,7 @@ SECOND_STEP = {"firewall": "__firewall_inspection"}
 SECOND_STEP_EXTRA = {"firewall": {"__firewall_outside": []}}
 NOT_COVERED = "the run's inspection does not answer what it asks (it reads the server when it runs)"
 UNDECIDED = "it cannot be decided before it runs"
+NOT_APPLIED = "site.yml does not apply it in this inventory (groundwork_dns)"
 
 
 def deferred(name, model):
@@ -467,6 +485,8 @@ class RoleAction(ProbeAction):
     def decide_for(self, task_vars):
         """Step "decide": which roles of site.yml run on this host (plugin_utils/_run_plan.py)."""
         tiers, problems = host_tiers(task_vars, self._templar)
+        optional, more = optional_roles(self._loader, task_vars, self._templar)
+        problems += more
         if problems:
             return {"failed": True, "msg": "\n".join(problems)}
         cache = (task_vars.get("ansible_facts") or {}).get(CACHE_FACT)
@@ -477,7 +497,7 @@ class RoleAction(ProbeAction):
             except Exception as exc:  # the role decides itself when it runs, and reports it
                 return _run_plan.verdict(f"{UNDECIDED} ({type(exc).__name__}: {exc})")
 
-        decided = _run_plan.decide(_run_plan.steps(tiers), verdict)
+        decided = _run_plan.decide(_run_plan.steps(tiers, optional), verdict)
         decided["summary"] = [f"{role}: {reason}" for role, reason in decided["reasons"].items()]
         if decided["packages"]:
             decided["groups"].append(_run_plan.PACKAGES_GROUP)
@@ -503,7 +523,12 @@ class RoleAction(ProbeAction):
             names = list(args["roles"])
             if args["tiers"]:
                 names += [name for name in tier_roles(task_vars, self._templar) if name not in names]
+            # An optional role the run does not apply (groundwork_dns) is not read for.
+            wanted, _problems = optional_roles(self._loader, task_vars, self._templar)
+            skipped = [name for name in names if name in _run_plan.OPTIONAL and name not in wanted]
+            names = [name for name in names if name not in skipped]
             result.update(self.inspect_for(names, task_vars))
+            result["left_out"].update(dict.fromkeys(skipped, NOT_APPLIED))
             return result
         if args["step"] == "decide":
             result.update(self.decide_for(task_vars))

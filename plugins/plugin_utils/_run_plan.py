@@ -4,10 +4,11 @@
 """Which roles a run of playbooks/site.yml applies to each server, decided before any of them
 runs (playbooks/decide.yml, groundwork.server.role_plan with ``step: decide``).
 
-Every server gets base, firewall and tls, then the role that serves each of its tiers, in
-the order site.yml applies the tiers (database, application, balancer). Each role decides
-from the run's one inspection of the server, on the controller. A server where no role
-changes anything is left alone by the rest of the run: no play applies a role to it.
+Every server gets base, firewall, dns (where the inventory uses it: ``dns_wanted``) and tls,
+then the role that serves each of its tiers, in the order site.yml applies the tiers
+(database, application, balancer). Each role decides from the run's one inspection of the
+server, on the controller. A server where no role changes anything is left alone by the rest
+of the run: no play applies a role to it.
 
 A role that changes a server changes what the roles after it find there (packages, users,
 files). So a server runs the first role that changes it *and every role after it*; each of
@@ -30,8 +31,16 @@ import hashlib
 
 from ansible_collections.groundwork.server.plugins.module_utils import _contracts as contracts
 
-# The roles every server gets first, in site.yml's order (base.yml, firewall.yml, certificates.yml).
-FIRST = ("base", "firewall", "tls")
+# The roles every server gets first, in site.yml's order (base.yml, firewall.yml, dns.yml,
+# certificates.yml): the firewall opens the flows first, then the zone answers, and what comes
+# after it (certificates, the tiers) resolves names through it.
+FIRST = ("base", "firewall", "dns", "tls")
+# Of the first roles, those only an inventory that uses them gets (steps(optional=...)).
+OPTIONAL = ("dns",)
+# groundwork_dns: auto (the default) applies groundwork.server.dns when the inventory has a DNS
+# server for it; true always (the role refuses an inventory without one); false never.
+DNS_VAR = "groundwork_dns"
+DNS_CHOICES = {"auto": "auto", "true": True, "yes": True, "false": False, "no": False}
 # The tiers in site.yml's order: each tier finds the one behind it ready.
 TIER_ORDER = ("dbservers", "appservers", "loadbalancers")
 # The group a server joins when one of the first roles runs on it.
@@ -46,11 +55,16 @@ FIRST_DEPLOY_GROUP = "groundwork_app_first"
 DECIDED_PREFIX = "groundwork_decided_"
 
 
-def steps(tiers):
+def steps(tiers, optional=()):
     """The roles of one server in the order site.yml applies them. ``tiers``: {tier: role name}
-    for the tiers the server is in. Each step: {"role", "tier" (None for the first roles),
-    "groups" (the groups the server joins when the role runs)}."""
-    found = [{"role": name, "tier": None, "groups": [FIRST_GROUPS[name]]} for name in FIRST]
+    for the tiers the server is in; ``optional``: the roles of OPTIONAL the run applies. Each
+    step: {"role", "tier" (None for the first roles), "groups" (the groups the server joins when
+    the role runs)}."""
+    found = [
+        {"role": name, "tier": None, "groups": [FIRST_GROUPS[name]]}
+        for name in FIRST
+        if name not in OPTIONAL or name in optional
+    ]
     for tier in TIER_ORDER:
         if tier not in tiers:
             continue
@@ -58,6 +72,25 @@ def steps(tiers):
         groups = [contracts.CHANGES_GROUPS[name], contracts.tier_changes_group(tier)]
         found.append({"role": name, "tier": tier, "groups": groups})
     return found
+
+
+def dns_wanted(choice, servers, mode):
+    """(wanted, problem): whether site.yml applies groundwork.server.dns, from ``choice`` (the
+    value of groundwork_dns: auto, true or false; None is auto), ``servers`` (the hosts of
+    dns_servers_group, and dns_primary when set) and ``mode`` (dns_mode). auto wants it when
+    there is a DNS server for the zone, or the records go to an existing one (dns_mode update);
+    without either the step does nothing. A value that is not a choice is the problem."""
+    key = "auto" if choice in (None, "") else choice
+    if isinstance(key, str):
+        key = key.strip().lower()
+    if isinstance(key, bool):
+        return key, None
+    if not isinstance(key, str) or key not in DNS_CHOICES:
+        return False, f"{DNS_VAR}: {choice!r} is not a choice (allowed: 'auto', true or false)."
+    value = DNS_CHOICES[key]
+    if value != "auto":
+        return value, None
+    return bool([server for server in servers or [] if server]) or mode == "update", None
 
 
 def summary(changes, limit=3):

@@ -29,6 +29,8 @@ WEB_UNIT = {"nginx": "nginx", "apache": "apache2"}[WEB_SERVER]
 # The database: postgresql, or mariadb in the stack-apache-mariadb scenario; its port.
 DATABASE = os.environ.get("GW_STACK_DATABASE", "postgresql")
 DB_PORT = {"postgresql": 5432, "mariadb": 3306}[DATABASE]
+# The internal zone (group_vars/all.yml, dns_zone); the database server is its DNS server.
+ZONE = "stack.internal"
 ANSWER = re.compile(r"^served by (?P<host>\S+) version (?P<version>\S+) counter (?P<counter>\d+)$")
 
 

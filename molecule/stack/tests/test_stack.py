@@ -182,9 +182,14 @@ def test_the_architecture_picture_shows_tiers_services_flows_and_certificates(tm
     # Graphviz writes '-' as '&#45;': compare the text a reader sees.
     svg = html.unescape((tmp_path / "architecture.svg").read_text())
     assert (tmp_path / "architecture.png").stat().st_size > 1000
-    for text in (LB, APP1, APP2, DB, WEB_UNIT, DATABASE, "demo"):
+    # the database server is the zone's DNS server too (named), and every server of a tier resolves
+    # through its own unbound
+    for text in (LB, APP1, APP2, DB, WEB_UNIT, DATABASE, "demo", "named", "unbound"):
         assert text in svg, text
     for port in ("443", "8000", str(DB_PORT)):
         assert port in svg, port
+    # the flow "dns" ends at the DNS server (a host of the database tier), not at a box of its group
+    assert "dns: dns 53/tcp, 53/udp" in svg
+    assert "group dnsservers" not in svg
     for certificate in ("www", "db"):
         assert certificate in svg

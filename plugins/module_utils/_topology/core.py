@@ -37,7 +37,9 @@ DEFAULT_TIERS = tuple({"group": tier["group"], "label": tier["label"]} for tier 
 DEFAULT_UNITS = contracts.UNITS
 # The firewall is drawn when its nftables table is loaded (the unit only runs at boot).
 FIREWALL = "nftables firewall"
-BACKGROUND_UNITS = ("groundwork-firewall", "ssh", FIREWALL)
+# What every host runs is printed small: the firewall, sshd and the resolver of the internal
+# zone (groundwork.server.dns).
+BACKGROUND_UNITS = ("groundwork-firewall", "unbound", "ssh", FIREWALL)
 
 # Well-known flow services: name -> [(proto, port)] (the contracts' catalogue); port None
 # for "ssh" means the host's SSH port (22 in the picture).
@@ -348,6 +350,22 @@ class _Builder:
         self.warnings.append(f"{where}: {text!r} is not a group, host, address or 'any'; not drawn")
         return None
 
+    def targets(self, where, value):
+        """The endpoints a flow's "to" ends at: endpoint()'s, except that a group which is not a
+        tier but whose hosts are all drawn (the DNS servers among the database servers) ends at
+        each of its hosts, where the firewall opens the port. ``all`` stays a box of its own."""
+        text = str(value)
+        members = self.groups.get(text) or []
+        if (
+            text != "all"
+            and text not in self.tier_of_group
+            and text not in self.host_names
+            and members
+            and all(name in self.host_names for name in members)
+        ):
+            return [(_node_id("host", name), None) for name in members]
+        return [self.endpoint(where, value)]
+
     @staticmethod
     def anchor(tier):
         return _node_id("host", tier.hosts[0].name) if tier.hosts else _node_id("empty", tier.key)
@@ -366,7 +384,7 @@ class _Builder:
                 continue
             label = f"{name}: {ports}" if name else ports
             tails = [self.endpoint(where, item) for item in _as_list(flow.get("from"))]
-            heads = [self.endpoint(where, item) for item in _as_list(flow.get("to"))]
+            heads = [head for item in _as_list(flow.get("to")) for head in self.targets(where, item)]
             for tail in tails:
                 for head in heads:
                     if tail is None or head is None:

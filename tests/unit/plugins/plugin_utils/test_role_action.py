@@ -277,6 +277,65 @@ def test_a_tier_choice_that_is_not_a_role_fails_the_decision():
     assert "caddy" in result["msg"]
 
 
+DNS_DEFAULTS = {"dns_servers_group": "dnsservers", "dns_primary": "", "dns_mode": "serve"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "roles", "problems"),
+    [
+        # no DNS server in the inventory: the run does not apply dns (auto)
+        ({}, [], []),
+        ({"groups": {"all": ["web1", "ns1"], "dnsservers": ["ns1"]}}, ["dns"], []),
+        # the group renamed, a primary named, records published to an existing server
+        (
+            {"groups": {"all": ["web1", "ns1"], "nameservers": ["ns1"]}, "dns_servers_group": "nameservers"},
+            ["dns"],
+            [],
+        ),
+        ({"dns_primary": "web1"}, ["dns"], []),
+        ({"dns_mode": "update"}, ["dns"], []),
+        # groundwork_dns decides over the inventory
+        ({"groundwork_dns": False, "groups": {"all": ["web1"], "dnsservers": ["web1"]}}, [], []),
+        ({"groundwork_dns": True}, ["dns"], []),
+        (
+            {"groundwork_dns": "maybe"},
+            [],
+            ["groundwork_dns: 'maybe' is not a choice (allowed: 'auto', true or false)."],
+        ),
+    ],
+)
+def test_the_run_applies_dns_where_the_inventory_has_a_dns_server(monkeypatch, extra, roles, problems):
+    monkeypatch.setattr(
+        ra, "role_file", lambda loader, name, part: dict(DNS_DEFAULTS) if part == "defaults" else {}
+    )
+    task_vars = {**TASK_VARS, **extra}
+    assert ra.optional_roles(_Loader(), task_vars, _DecideTemplar()) == (roles, problems)
+
+
+def test_the_decision_asks_dns_only_where_the_run_applies_it(monkeypatch):
+    monkeypatch.setattr(
+        ra, "role_file", lambda loader, name, part: dict(DNS_DEFAULTS) if part == "defaults" else {}
+    )
+    asked = []
+
+    def verdict(self, step, task_vars, cache):
+        asked.append(step["role"])
+        return ra._run_plan.verdict("x" if step["role"] == "dns" else ra._run_plan.UNCHANGED)
+
+    monkeypatch.setattr(ra.RoleAction, "verdict", verdict)
+    action = _action()
+    action.add_group = None
+    result = action.decide_for(TASK_VARS)
+    assert asked == ["base", "firewall", "tls"] and result["run"] == []
+    asked.clear()
+    result = action.decide_for({**TASK_VARS, "groups": {"all": ["web1"], "dnsservers": ["web1"]}})
+    assert asked == ["base", "firewall", "dns", "tls"]
+    assert result["run"] == ["dns", "tls"]
+    assert result["parent_groups"] == ["groundwork_dns_changes", "groundwork_tls_changes"]
+    failed = action.decide_for({**TASK_VARS, "groundwork_dns": "often"})
+    assert failed["failed"] is True and "groundwork_dns: 'often'" in failed["msg"]
+
+
 def test_the_packages_wait_for_the_youngest_package_lists_the_roles_allow():
     task_vars = {"base_apt_cache_valid_time": 600, "tls_apt_cache_valid_time": "7200"}
     assert ra.apt_cache_valid_time(["base", "tls", "firewall"], task_vars, _Templar()) == 600

@@ -35,6 +35,49 @@ def test_the_roles_of_a_server_in_site_order(tiers, expected):
     assert roles(rp.steps(tiers)) == expected
 
 
+def test_dns_runs_after_the_firewall_and_before_the_certificates_where_the_run_applies_it():
+    assert roles(rp.steps({"dbservers": "postgresql"}, optional=["dns"])) == [
+        "base",
+        "firewall",
+        "dns",
+        "tls",
+        "postgresql",
+    ]
+    dns = next(step for step in rp.steps({}, optional=["dns"]) if step["role"] == "dns")
+    # the group roles/dns/tasks/plan.yml joins too, and playbooks/dns.yml applies to
+    assert dns["groups"] == ["groundwork_dns_changes"] and dns["tier"] is None
+
+
+@pytest.mark.parametrize(
+    ("choice", "servers", "mode", "wanted"),
+    [
+        # auto: where the inventory has a DNS server, or publishes to an existing one
+        ("auto", ["db1"], "serve", True),
+        (None, ["db1"], "serve", True),
+        ("", [], "serve", False),
+        ("auto", [], "serve", False),
+        ("AUTO", [None, ""], "serve", False),
+        ("auto", [], "update", True),
+        # true and false whatever the inventory (the role refuses an inventory without a server)
+        (True, [], "serve", True),
+        ("true", [], "serve", True),
+        ("yes", [], "serve", True),
+        (False, ["db1"], "serve", False),
+        ("false", ["db1"], "update", False),
+        ("no", ["db1"], "serve", False),
+    ],
+)
+def test_groundwork_dns_says_whether_the_run_applies_dns(choice, servers, mode, wanted):
+    assert rp.dns_wanted(choice, servers, mode) == (wanted, None)
+
+
+@pytest.mark.parametrize("choice", ["sometimes", 1, ["auto"]])
+def test_a_groundwork_dns_that_is_no_choice_is_refused(choice):
+    wanted, problem = rp.dns_wanted(choice, ["db1"], "serve")
+    assert wanted is False
+    assert problem == f"groundwork_dns: {choice!r} is not a choice (allowed: 'auto', true or false)."
+
+
 def test_each_role_names_the_groups_its_plays_apply_to():
     steps = {step["role"]: step for step in rp.steps({"dbservers": "postgresql", "appservers": "app"})}
     assert steps["base"]["groups"] == ["groundwork_base_changes"]

@@ -231,6 +231,34 @@ def test_flows_between_the_same_ends_share_one_arrow_and_hosts_networks_groups_a
     assert '"host:app1" -> "host:app1" [label="  peers: 7000/tcp  "];' in dot
 
 
+def test_a_flow_to_a_group_of_drawn_hosts_ends_at_its_hosts():
+    # the DNS server is the database server: the arrow ends at it, not at a box of the group
+    groups = dict(GROUPS, dnsservers=["db"], everyone=["lb", "ghost"])
+    flows = [
+        {"name": "dns", "from": ["loadbalancers", "appservers"], "to": "dnsservers", "service": "dns"},
+        {"name": "agent", "from": "any", "to": ["all", "everyone"], "port": 9100},
+    ]
+    picture = draw(groups=groups, flows=flows)
+    dot = picture.dot
+    assert picture.warnings == []
+    label = "  dns: dns 53/tcp, 53/udp  "
+    assert f'"host:lb" -> "host:db" [label="{label}", ltail=cluster_0];' in dot
+    assert f'"host:app1" -> "host:db" [label="{label}", ltail=cluster_1];' in dot
+    assert '"group:dnsservers"' not in dot
+    # "all", and a group with a host that is not drawn, stay boxes of their own
+    assert '"internet" -> "group:all"' in dot and '"internet" -> "group:everyone"' in dot
+
+
+def test_the_resolver_is_printed_small_like_sshd():
+    units = {"unbound": RUNNING, "named": RUNNING, "ssh": RUNNING}
+    assert core.select_services(units, core.DEFAULT_UNITS) == [
+        ("named", "active"),
+        ("unbound", "active"),
+        ("ssh", "active"),
+    ]
+    assert "unbound" in core.BACKGROUND_UNITS and "named" not in core.BACKGROUND_UNITS
+
+
 def test_what_cannot_be_drawn_is_named_in_warnings():
     hosts = [HOSTS[0], HOSTS[1], {"name": "db", "report": None}, {"name": "extra", "report": report()}]
     flows = [
