@@ -541,6 +541,14 @@ def file_sets(settings, rendered, zone_content):
     return named, resolver, resolv
 
 
+def resolver_reset(settings, state):
+    """Whether unbound's restart loop is stopped and its failed starts forgotten before our
+    configuration starts it: when it should run and does not (Debian's package starts it with
+    a configuration that listens on ::1, which fails on a host without IPv6 loopback, and
+    systemd retries until its start limit - whether this role or an earlier one installed it)."""
+    return bool(settings["resolver"]) and (state or {}).get("active") != "active"
+
+
 def plan(model, inspection, context):
     settings, zone = model["settings"], model["model"]
     host = context.host
@@ -607,6 +615,7 @@ def plan(model, inspection, context):
             # dns_mode update: what groundwork.server.dns_update publishes, from update_host
             "publish": publish(settings, zone),
             "start_unbound": bool(start_unbound),
+            "reset_unbound": resolver_reset(settings, units.get(UNBOUND)),
             "fresh_check": context.check_mode
             and bool(set(wanted) & set(missing_packages(wanted, inspection.get("packages")))),
         }

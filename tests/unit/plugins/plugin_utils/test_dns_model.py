@@ -338,3 +338,18 @@ def test_bad_update_settings_are_refused_naming_the_variable(var, value, expecte
     assert model is None
     assert any(expected in problem for problem in problems), problems
     assert all(UPDATE_KEY not in problem and "c2hvcnQ=" not in problem for problem in problems)
+
+
+@pytest.mark.parametrize(
+    ("resolver", "state", "expected"),
+    [
+        (True, {"active": "active", "enabled": "enabled"}, False),
+        (True, {"active": "activating", "enabled": "enabled"}, True),  # the package's restart loop
+        (True, {"active": "failed", "enabled": "enabled"}, True),
+        (True, {"active": "inactive", "enabled": "disabled"}, True),
+        (True, None, True),  # not installed yet
+        (False, {"active": "failed"}, False),  # no resolver: unbound is left alone
+    ],
+)
+def test_an_unbound_that_does_not_run_is_reset_before_our_configuration_starts_it(resolver, state, expected):
+    assert role.resolver_reset({"resolver": resolver}, state) is expected
