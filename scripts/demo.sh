@@ -147,19 +147,27 @@ start_apt_cache() {
   # its own session: it serves the containers after this script ends (scripts/demo.sh down stops it)
   setsid nohup python3 "$GW_ROOT/scripts/demo/apt_cache.py" "${args[@]}" \
     >>"$DEMO_DIR/apt-cache.log" 2>&1 </dev/null &
-  printf '%s\n' "$!" >"$APT_CACHE_PIDFILE"
+  local pid=$!
+  printf '%s\n' "$pid" >"$APT_CACHE_PIDFILE"
   printf '%s\n' "$address" >"$DEMO_DIR/apt-cache.address"
+  # (kill -0, not apt_cache_running: until the child has exec'd python its command line is bash's)
   until [ -s "$DEMO_DIR/apt-cache.port" ]; do
-    apt_cache_running && [ "$waited" -lt 50 ] || return 1
+    kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 300 ] || return 1
     sleep 0.1
     waited=$((waited + 1))
   done
 }
 
+# Without the cache, no container may keep the proxy setting of an earlier demo (its port is gone).
+no_apt_cache() {
+  local host
+  for host in "${HOSTS[@]}"; do docker exec "$host" rm -f "$APT_CACHE_CONF"; done
+}
+
 use_apt_cache() {
   local host
   if [ "$APT_CACHE_DIR" = off ]; then
-    for host in "${HOSTS[@]}"; do docker exec "$host" rm -f "$APT_CACHE_CONF"; done
+    no_apt_cache
     return 0
   fi
   local gateway mirrors
@@ -170,6 +178,7 @@ use_apt_cache() {
   # shellcheck disable=SC2086 # one word per mirror
   if [ -z "$gateway" ] || [ -z "$mirrors" ] || ! start_apt_cache "$gateway" $mirrors; then
     warn "the package cache could not start (see $DEMO_DIR/apt-cache.log): each container downloads itself"
+    no_apt_cache
     return 0
   fi
   local port
@@ -177,7 +186,7 @@ use_apt_cache() {
   if ! docker exec "${HOSTS[0]}" python3 -c "import socket; socket.create_connection(('$gateway', $port), 3).close()" \
     2>/dev/null; then
     warn "the containers cannot reach the package cache on $gateway:$port (a firewall on this machine?): each downloads itself"
-    for host in "${HOSTS[@]}"; do docker exec "$host" rm -f "$APT_CACHE_CONF"; done
+    no_apt_cache
     return 0
   fi
   for host in "${HOSTS[@]}"; do
