@@ -75,11 +75,7 @@ cleanup() {
   for pid in $(jobs -p); do
     kill "$pid" 2>/dev/null || true
   done
-  if [ -n "${GW_BENCH_KEEP:-}" ]; then
-    warn "GW_BENCH_KEEP is set: containers ${CONTAINERS[*]} are left running; remove them with: docker rm -f ${CONTAINERS[*]} && docker network rm $NETWORK"
-  else
-    remove_all
-  fi
+  remove_all_unless_kept
   rm -rf "$WORK"
   exit "$rc"
 }

@@ -159,11 +159,7 @@ start_all() {
 
 cleanup() {
   local rc=$?
-  if [ -n "${GW_BENCH_KEEP:-}" ]; then
-    warn "GW_BENCH_KEEP is set: containers ${CONTAINERS[*]} are left running; remove them with: docker rm -f ${CONTAINERS[*]} && docker network rm $NETWORK"
-  else
-    remove_all
-  fi
+  remove_all_unless_kept
   [ -z "$WORK" ] || rm -rf "$WORK"
   exit "$rc"
 }

@@ -42,6 +42,16 @@ remove_all() {
   docker network rm "$NETWORK" >/dev/null 2>&1 || true
 }
 
+# On a benchmark's exit: its containers and network are removed, unless GW_BENCH_KEEP is set
+# (then it says how to remove them).
+remove_all_unless_kept() {
+  if [ -n "${GW_BENCH_KEEP:-}" ]; then
+    warn "GW_BENCH_KEEP is set: containers ${CONTAINERS[*]} are left running; remove them with: docker rm -f ${CONTAINERS[*]} && docker network rm $NETWORK"
+  else
+    remove_all
+  fi
+}
+
 cpusets() {
   local cpus
   cpus="$(nproc)"
