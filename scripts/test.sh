@@ -49,8 +49,7 @@ stage_sanity() {
 
 stage_units() {
   local rc=0
-  # The architecture picture's tests render with Graphviz's dot.
-  ensure_graphviz
+  ensure_unit_test_tools
   # Both cores: the property tests (hypothesis) are most of the time.
   (cd "$GW_ROOT" && pytest -q -p no:cacheprovider -n auto tests/unit) || rc=$?
   # pytest exits 5 when it collects nothing: no unit tests is a failure here too.

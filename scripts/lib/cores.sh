@@ -168,7 +168,7 @@ stage_cores() {
   local core index dir="$GW_ROOT/.build/cores" rc=0 status lines
   local ready=() pids=() failed=()
   have shellcheck || apt_install shellcheck
-  ensure_graphviz
+  ensure_unit_test_tools
   rm -rf "$dir"
   mkdir -p "$dir"
   for core in "${GW_CORES[@]}"; do

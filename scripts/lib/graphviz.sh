@@ -8,3 +8,11 @@ ensure_graphviz() {
   apt_install graphviz
   have dot || die "graphviz is installed but 'dot' is not on PATH"
 }
+
+# The tools the unit tests run besides Python: Graphviz's dot (the architecture picture's
+# tests) and the ssh client (tests/unit/test_task_rules.py: how the core treats a host that
+# refuses the connection).
+ensure_unit_test_tools() {
+  ensure_graphviz
+  have ssh || apt_install openssh-client
+}
