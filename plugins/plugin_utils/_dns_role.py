@@ -581,6 +581,7 @@ def plan(model, inspection, context):
     rendered = json.loads(render("files.j2", __dns_anchors=anchors))
     named, resolver, resolv = file_sets(settings, rendered, zone_content)
     wanted = packages(settings, host)
+    missing = missing_packages(wanted, inspection.get("packages"))
     result.extend(package_changes(wanted, inspection.get("packages")))
     result.extend(file_changes(named + resolver + resolv, files))
     pending = settings["resolver"] and settings["dnssec"] and not anchors
@@ -595,7 +596,7 @@ def plan(model, inspection, context):
     result.data.update(
         {
             "packages": wanted,
-            "missing": missing_packages(wanted, inspection.get("packages")),
+            "missing": missing,
             "authoritative": kind is not None,
             "kind": kind or "",
             "serial": serial,
@@ -616,8 +617,7 @@ def plan(model, inspection, context):
             "publish": publish(settings, zone),
             "start_unbound": bool(start_unbound),
             "reset_unbound": resolver_reset(settings, units.get(UNBOUND)),
-            "fresh_check": context.check_mode
-            and bool(set(wanted) & set(missing_packages(wanted, inspection.get("packages")))),
+            "fresh_check": context.check_mode and bool(set(wanted) & set(missing)),
         }
     )
     return result
