@@ -106,6 +106,14 @@ options:
     type: str
     choices: [reload, restart, none]
     default: reload
+  daemon_reload:
+    description:
+      - Run C(systemctl daemon-reload) before activating, so that a change to the unit
+        itself written earlier (a drop-in such as a sandbox) takes effect with the same
+        activation; use it with O(activate=restart), which starts the service anew.
+      - Ignored with O(activate=none) or without O(service).
+    type: bool
+    default: false
   restart_check:
     description:
       - A command run after a successful V(reload) (O(activate=reload)). When it prints
@@ -281,6 +289,7 @@ def main():
             "service": {"type": "str"},
             "activate": {"type": "str", "choices": ["reload", "restart", "none"], "default": "reload"},
             "restart_check": {"type": "list", "elements": "str"},
+            "daemon_reload": {"type": "bool", "default": False},
             "probe": {
                 "type": "dict",
                 "options": PROBE_OPTIONS,
@@ -317,6 +326,7 @@ def main():
             probe=params["probe"],
             check_mode=module.check_mode,
             restart_check=params["restart_check"],
+            daemon_reload=params["daemon_reload"],
         )
     except ServiceConfigError as exc:
         module.fail_json(msg=str(exc))

@@ -293,6 +293,7 @@ def apply(
     probe: dict | None = None,
     check_mode: bool = False,
     restart_check: list[str] | None = None,
+    daemon_reload: bool = False,
 ) -> Result:
     """Run the whole transaction and describe what happened."""
     changes = plan(host, files, owned_dirs or [])
@@ -323,6 +324,14 @@ def apply(
             stage, detail = "validate", _output(rc, out, err)
             result.validate_output = detail
 
+    # A unit's drop-in written before this transaction (a sandbox) takes effect with the
+    # activation below once systemd has read it again.
+    if stage is None and daemon_reload and service and activate != "none":
+        rc, out, err = host.run(["systemctl", "daemon-reload"])
+        if rc != 0:
+            stage, detail = "activate", f"systemctl daemon-reload failed: {_output(rc, out, err)}"
+
+    touched = stage is None
     if stage is None:
         ok, detail = _activate(host, service, activate)
         if ok:
@@ -360,7 +369,7 @@ def apply(
     result.failed_stage = stage
     failures = _restore(host, applied)
     reactivated, reactivate_detail = True, ""
-    if not failures and stage in ("activate", "probe"):
+    if not failures and touched and stage in ("activate", "probe"):
         if was_active:
             # After a restart the old files need one too: a reload would keep the new
             # restart-only settings running.
@@ -387,7 +396,7 @@ def apply(
         )
     elif not reactivated:
         outcome = f"the previous files are back, but returning {service} to them failed: {reactivate_detail}"
-    elif stage in ("write", "validate"):
+    elif not touched:
         outcome = "the previous files are back; the running service was not touched"
     elif was_active:
         outcome = "the previous files are back and the service runs them again"

@@ -749,3 +749,43 @@ def test_a_failed_probe_after_the_restart_restarts_on_the_old_files():
     assert host.files == OLD
     # a reload would keep the new restart-only settings running
     assert host.commands[-1] == RESTART
+
+
+# --- a unit change written before the transaction (daemon_reload) --------------------------
+
+DAEMON_RELOAD = ["systemctl", "daemon-reload"]
+
+
+def test_daemon_reload_comes_after_the_check_and_before_the_restart():
+    host = FakeHost(OLD)
+    result = run(host, activate="restart", daemon_reload=True)
+    assert host.commands == [NGINX_T, DAEMON_RELOAD, RESTART]
+    assert result.activated and not result.failed
+
+
+@pytest.mark.parametrize(("activate", "service"), [("none", "nginx.service"), ("restart", None)])
+def test_no_daemon_reload_without_an_activation(activate, service):
+    host = FakeHost(OLD)
+    run(host, activate=activate, daemon_reload=True, service=service)
+    assert DAEMON_RELOAD not in host.commands
+
+
+def test_no_daemon_reload_when_nothing_changes_or_the_check_rejects():
+    host = FakeHost({"/etc/nginx/nginx.conf": state("worker_processes auto;\n")})
+    same = [FileSpec("/etc/nginx/nginx.conf", "worker_processes auto;\n")]
+    run(host, same, activate="restart", daemon_reload=True)
+    assert host.commands == []
+    host = FakeHost(OLD)
+    host.results[tuple(NGINX_T)] = [(1, "", "bad")]
+    run(host, activate="restart", daemon_reload=True)
+    assert DAEMON_RELOAD not in host.commands
+
+
+def test_a_failed_daemon_reload_restores_the_files_and_leaves_the_service_alone():
+    host = FakeHost(OLD)
+    host.results[tuple(DAEMON_RELOAD)] = [(1, "", "bus error")]
+    result = run(host, activate="restart", daemon_reload=True)
+    assert result.failed and result.failed_stage == "activate" and host.files == OLD
+    assert "daemon-reload failed: bus error" in result.msg
+    # the service never ran the new files: nothing to bring back
+    assert host.commands == [NGINX_T, DAEMON_RELOAD]
