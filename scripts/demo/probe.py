@@ -30,9 +30,10 @@ def probe(https_url: str, plain_url: str, ca_file: str, requests: int) -> dict:
         conn = http.client.HTTPSConnection(https.hostname, https.port, context=context, timeout=10)
         try:
             conn.request("GET", https.path or "/")
+            # (before the answer: a server that closes after it leaves no socket to ask)
+            certificate = conn.sock.getpeercert()
             response = conn.getresponse()
             answers.append({"status": response.status, "body": response.read().decode().strip()})
-            certificate = conn.sock.getpeercert()
         finally:
             conn.close()
     bad = [a for a in answers if a["status"] != 200]
