@@ -24,7 +24,7 @@ def probe(https_url: str, plain_url: str, ca_file: str, requests: int) -> dict:
     plain = urllib.parse.urlsplit(plain_url)
     context = ssl.create_default_context(cafile=ca_file)
     answers = []
-    for _ in range(requests):
+    while len(answers) < requests:
         # A new connection each time, as the demo's users' clients would: the balancer
         # spreads connections, not requests within one.
         conn = http.client.HTTPSConnection(https.hostname, https.port, context=context, timeout=10)
