@@ -33,6 +33,7 @@ def pki(tmp_path_factory):
     now = datetime.datetime.now(datetime.UTC)
 
     def build(subject, issuer, key, signer, ca):
+        # the extensions a strict verifier (Python 3.13 sets VERIFY_X509_STRICT) asks for
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
@@ -42,8 +43,28 @@ def pki(tmp_path_factory):
             .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
+            )
         )
-        if not ca:
+        if ca:
+            usage = dict.fromkeys(
+                (
+                    "digital_signature",
+                    "content_commitment",
+                    "key_encipherment",
+                    "data_encipherment",
+                    "key_agreement",
+                    "encipher_only",
+                    "decipher_only",
+                ),
+                False,
+            )
+            builder = builder.add_extension(
+                x509.KeyUsage(key_cert_sign=True, crl_sign=True, **usage), critical=True
+            )
+        else:
             san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
             builder = builder.add_extension(san, critical=False)
         return builder.sign(signer, hashes.SHA256())
@@ -52,7 +73,10 @@ def pki(tmp_path_factory):
     ca = build("probe test CA", "probe test CA", ca_key, ca_key, True)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = build("balancer", "probe test CA", key, ca_key, False)
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    other = build("probe test CA", "probe test CA", other_key, other_key, True)
     (path / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (path / "other-ca.crt").write_bytes(other.public_bytes(serialization.Encoding.PEM))
     (path / "server.pem").write_bytes(
         cert.public_bytes(serialization.Encoding.PEM)
         + key.private_bytes(
@@ -154,7 +178,6 @@ def test_plain_http_that_does_more_than_redirect_to_the_https_port_fails(pki, pl
 
 
 def test_a_certificate_the_demo_ca_did_not_sign_fails(pki):
-    # the server's own certificate as the only trusted one: not a CA, so nothing verifies
-    (pki / "leaf.crt").write_bytes((pki / "server.pem").read_bytes().split(b"-----BEGIN PRIVATE KEY-----")[0])
+    # another CA with the same name and a different key: the signature does not verify
     with pytest.raises(ssl.SSLCertVerificationError):
-        run(pki, spread, ca="leaf.crt", requests=1)
+        run(pki, spread, ca="other-ca.crt", requests=1)
