@@ -42,11 +42,11 @@ options:
     type: path
     required: true
   common_name:
-    description: The CA's common name, its subject and issuer (at most 64 characters).
+    description: The CA's common name, its subject and issuer (1 to 64 printable characters).
     type: str
     required: true
   days:
-    description: How long the CA certificate is valid, from now.
+    description: How long the CA certificate is valid, from now (1 to 36500 days).
     type: int
     required: true
 """
@@ -102,6 +102,8 @@ ARGUMENTS = {
 KEY = "ca.key"
 CERTIFICATE = "ca.crt"
 WAIT_FOR_OTHER_RUN = 30
+# A hundred years: far beyond any CA's life, and well inside what a certificate can say.
+MAX_DAYS = 36500
 
 
 class CAError(Exception):
@@ -126,10 +128,12 @@ def _write(path, data, mode):
 
 
 def check_input(common_name, days):
-    if not common_name or len(common_name) > 64:
-        raise CAError(f"common_name {common_name!r}: must have 1 to 64 characters")
-    if days < 1:
-        raise CAError(f"days {days}: must be at least 1")
+    if not common_name or len(common_name) > 64 or not common_name.isprintable():
+        raise CAError(
+            f"common_name {common_name!r}: must have 1 to 64 printable characters (no control characters)"
+        )
+    if not 1 <= days <= MAX_DAYS:
+        raise CAError(f"days {days}: must be at least 1 and at most {MAX_DAYS}")
 
 
 def build(common_name, days, now=None):

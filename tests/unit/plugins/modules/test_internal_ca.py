@@ -82,9 +82,14 @@ def test_check_mode_reports_the_creation_and_writes_nothing(tmp_path):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"common_name": ""}, "must have 1 to 64 characters"),
-        ({"common_name": "x" * 65}, "must have 1 to 64 characters"),
-        ({"days": 0}, "days 0: must be at least 1"),
+        ({"common_name": ""}, "must have 1 to 64 printable characters"),
+        ({"common_name": "x" * 65}, "must have 1 to 64 printable characters"),
+        ({"common_name": "ok\nCN=forged"}, "must have 1 to 64 printable characters"),
+        ({"common_name": "nul\x00"}, "must have 1 to 64 printable characters"),
+        ({"days": 0}, "days 0: must be at least 1 and at most 36500"),
+        ({"days": -5}, "days -5: must be at least 1 and at most 36500"),
+        ({"days": 36501}, "days 36501: must be at least 1 and at most 36500"),
+        ({"days": 10**12}, "must be at least 1 and at most 36500"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, changes, message):
