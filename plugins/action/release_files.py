@@ -17,18 +17,14 @@ import os
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
+from ansible_collections.groundwork.server.plugins.modules.release_files import ARGUMENTS
 from ansible_collections.groundwork.server.plugins.plugin_utils._tree_manifest import manifest
 
 MODULE = "groundwork.server.release_files"
 INLINE_TOTAL = 4 << 20
 INLINE_FILE = 1 << 20
-ARGUMENT_SPEC = {
-    "src": {"type": "path", "required": True},
-    "dest": {"type": "path", "required": True},
-    "owner": {"type": "str", "default": "root"},
-    "group": {"type": "str", "default": "root"},
-    "directory_mode": {"type": "str", "default": "0750"},
-}
+# What a task may give: the module's options but the entries, which this plugin makes.
+ARGUMENT_SPEC = {name: spec for name, spec in ARGUMENTS.items() if name != "entries"}
 LISTS = ("written", "fixed", "created")
 
 

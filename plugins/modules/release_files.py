@@ -139,6 +139,7 @@ import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.groundwork.server.plugins.module_utils._files.compare import file_digest
 
 ARGUMENTS = {
     "src": {"type": "path", "required": True},
@@ -222,14 +223,6 @@ def ids(owner, group):
     except KeyError:
         raise ReleaseFilesError(f"group: the group {group!r} does not exist on the host") from None
     return uid, gid
-
-
-def file_digest(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def describe(info, digest=None):

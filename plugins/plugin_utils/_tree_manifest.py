@@ -10,19 +10,11 @@ Import inside the collection as
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 
 from ansible.errors import AnsibleError
-
-
-def _digest(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from ansible_collections.groundwork.server.plugins.module_utils._files.compare import file_digest
 
 
 def manifest(root):
@@ -43,5 +35,5 @@ def manifest(root):
             if stat.S_ISDIR(info.st_mode):
                 entries[relative] = {"state": "directory", "mode": mode}
             elif stat.S_ISREG(info.st_mode):
-                entries[relative] = {"state": "file", "mode": mode, "sha256": _digest(path)}
+                entries[relative] = {"state": "file", "mode": mode, "sha256": file_digest(path)}
     return dict(sorted(entries.items()))

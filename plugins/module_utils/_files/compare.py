@@ -18,7 +18,7 @@ Owner and group compare by name or by number, so the host's side may pass number
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.module_utils._files.compare import (
-        file_action, files_plan, stray_files)
+        file_action, files_plan, stray_files, file_digest)
 """
 
 from __future__ import annotations
@@ -34,6 +34,15 @@ def digest(content):
     if isinstance(content, str):
         content = content.encode("utf-8")
     return hashlib.sha256(content).hexdigest()
+
+
+def file_digest(path):
+    """The sha256 of a file's content, read in blocks."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            sha.update(block)
+    return sha.hexdigest()
 
 
 def _mode(value):
