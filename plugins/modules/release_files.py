@@ -130,7 +130,6 @@ missing:
 import base64
 import binascii
 import grp
-import hashlib
 import os
 import pwd
 import re
@@ -139,7 +138,7 @@ import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.groundwork.server.plugins.module_utils._files.compare import file_digest
+from ansible_collections.groundwork.server.plugins.module_utils._files.compare import digest, file_digest
 
 ARGUMENTS = {
     "src": {"type": "path", "required": True},
@@ -225,11 +224,11 @@ def ids(owner, group):
     return uid, gid
 
 
-def describe(info, digest=None):
+def describe(info, sha256=None):
     if info is None:
         return "absent"
     text = f"mode {stat.S_IMODE(info.st_mode):04o}, owner {info.st_uid}:{info.st_gid}"
-    return f"sha256 {digest[:12]}, {text}" if digest else text
+    return f"sha256 {sha256[:12]}, {text}" if sha256 else text
 
 
 class Tree:
@@ -300,15 +299,15 @@ class Tree:
         if info is not None and stat.S_ISDIR(info.st_mode):
             raise ReleaseFilesError(f"{path} is a directory on the host, where a file belongs")
         regular = info is not None and stat.S_ISREG(info.st_mode)
-        digest = file_digest(path) if regular else None
+        found = file_digest(path) if regular else None
         wanted = f"sha256 {item['sha256'][:12]}, mode {item['mode']:04o}, owner {self.uid}:{self.gid}"
-        if digest == item["sha256"]:
+        if found == item["sha256"]:
             if self._attributes_differ(info, item["mode"]):
                 if not self.check_mode:
                     self._set_attributes(path, item["mode"])
-                self._note("fixed", name, describe(info, digest), wanted)
+                self._note("fixed", name, describe(info, found), wanted)
             return
-        before = describe(info, digest) if regular else ("absent" if info is None else "not a regular file")
+        before = describe(info, found) if regular else ("absent" if info is None else "not a regular file")
         if self.check_mode:
             self._note("written", name, before, wanted)
             return
@@ -326,7 +325,7 @@ class Tree:
             data = base64.b64decode(item["content"], validate=True)
         except (binascii.Error, ValueError):
             raise ReleaseFilesError(f"entries: the content of {item['path']!r} is not base64") from None
-        if hashlib.sha256(data).hexdigest() != item["sha256"]:
+        if digest(data) != item["sha256"]:
             raise ReleaseFilesError(
                 f"the content sent for {item['path']!r} does not match its sha256: nothing written"
             )
