@@ -179,8 +179,10 @@ class ActionModule(ActionBase):
 
     def _merge(self, answer, outcome, diffs):
         for key in LISTS:
+            known = set(outcome[key])
             for path in answer.get(key) or []:
-                if path not in outcome[key]:
+                if path not in known:
+                    known.add(path)
                     outcome[key].append(path)
         if answer.get("diff") and (answer["diff"].get("before") or answer["diff"].get("after")):
             diffs.append(answer["diff"])

@@ -48,11 +48,11 @@ options:
     type: path
     required: true
   owner:
-    description: The user that owns every file and directory written.
+    description: The user that owns every file and directory written, by name or number.
     type: str
     default: root
   group:
-    description: The group of every file and directory written.
+    description: The group of every file and directory written, by name or number.
     type: str
     default: root
   directory_mode:
@@ -129,16 +129,21 @@ missing:
 
 import base64
 import binascii
-import grp
 import os
-import pwd
 import re
-import shutil
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.groundwork.server.plugins.module_utils._files.compare import digest, file_digest
+from ansible_collections.groundwork.server.plugins.module_utils._files.compare import (
+    digest,
+    file_digest,
+    octal_mode,
+)
+from ansible_collections.groundwork.server.plugins.module_utils._files.write import (
+    group_id,
+    replace_file,
+    user_id,
+)
 
 ARGUMENTS = {
     "src": {"type": "path", "required": True},
@@ -163,7 +168,6 @@ ARGUMENTS = {
     },
 }
 SHA256 = re.compile(r"[0-9a-f]{64}")
-MODE = re.compile(r"0?[0-7]{3,4}")
 
 
 class ReleaseFilesError(Exception):
@@ -171,11 +175,12 @@ class ReleaseFilesError(Exception):
 
 
 def parse_mode(value, what):
-    if not isinstance(value, str) or not MODE.fullmatch(value) or int(value, 8) > 0o7777:
+    mode = octal_mode(value) if isinstance(value, str) else None
+    if mode is None:
         raise ReleaseFilesError(
             f"{what}: {value!r} is not a mode (an octal string such as '0644', at most 07777)"
         )
-    return int(value, 8)
+    return mode
 
 
 def relative(path):
@@ -213,14 +218,12 @@ def check_entries(entries):
 
 
 def ids(owner, group):
-    try:
-        uid = pwd.getpwnam(owner).pw_uid
-    except KeyError:
-        raise ReleaseFilesError(f"owner: the user {owner!r} does not exist on the host") from None
-    try:
-        gid = grp.getgrnam(group).gr_gid
-    except KeyError:
-        raise ReleaseFilesError(f"group: the group {group!r} does not exist on the host") from None
+    uid = user_id(owner)
+    if uid is None:
+        raise ReleaseFilesError(f"owner: the user {owner!r} does not exist on the host")
+    gid = group_id(group)
+    if gid is None:
+        raise ReleaseFilesError(f"group: the group {group!r} does not exist on the host")
     return uid, gid
 
 
@@ -336,21 +339,17 @@ class Tree:
             raise ReleaseFilesError(
                 f"the file transferred for {item['path']!r} does not match its sha256: nothing written"
             )
-        handle, temporary = tempfile.mkstemp(prefix=".release_files-", dir=os.path.dirname(path))
-        try:
-            with os.fdopen(handle, "wb") as out:
-                if data is not None:
-                    out.write(data)
-                else:
-                    with open(item["staged"], "rb") as source:
-                        shutil.copyfileobj(source, out, 1 << 20)
-                os.fchown(out.fileno(), self.uid, self.gid)
-                os.fchmod(out.fileno(), item["mode"])
-            os.replace(temporary, path)
-        except BaseException:
-            if os.path.lexists(temporary):
-                os.unlink(temporary)
-            raise
+        replace_file(
+            path,
+            self.uid,
+            self.gid,
+            item["mode"],
+            data=data,
+            source=item["staged"] if data is None else None,
+            prefix=".release_files-",
+            # a release is many files: the file system writes them back as it does
+            durable=False,
+        )
 
 
 def run(params, check_mode):

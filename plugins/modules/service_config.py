@@ -66,15 +66,17 @@ options:
             V(../mods-available/ssl.load) is relative to the directory of the link.
         type: str
       owner:
-        description: Owning user. Ignored for O(files[].state=link).
+        description: Owning user, by name or number. Ignored for O(files[].state=link).
         type: str
         default: root
       group:
-        description: Owning group. Ignored for O(files[].state=link).
+        description: Owning group, by name or number. Ignored for O(files[].state=link).
         type: str
         default: root
       mode:
-        description: Permissions as an octal string. Ignored for O(files[].state=link).
+        description:
+          - Permissions as an octal string of three or four digits, at most V(07777).
+          - Ignored for O(files[].state=link).
         type: str
         default: "0644"
       secret:

@@ -18,15 +18,17 @@ Owner and group compare by name or by number, so the host's side may pass number
 
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.module_utils._files.compare import (
-        file_action, files_plan, stray_files, file_digest)
+        file_action, files_plan, stray_files, file_digest, octal_mode)
 """
 
 from __future__ import annotations
 
 import hashlib
 import posixpath
+import re
 
 DEFAULT_ATTRIBUTES = {"owner": "root", "group": "root", "mode": "0644"}
+MODE = re.compile(r"0?[0-7]{3,4}")
 
 
 def digest(content):
@@ -45,13 +47,17 @@ def file_digest(path):
     return sha.hexdigest()
 
 
-def _mode(value):
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value), 8)
-    except ValueError:
+def octal_mode(value):
+    """The permission bits ``value`` names: a number, or an octal string of three or four
+    digits with an optional leading 0 ('644', '0644', '2750'), at most 07777. None when it
+    is neither: the callers that take a mode as input name their option in the error."""
+    if isinstance(value, bool):
         return None
+    if isinstance(value, int):
+        return value if 0 <= value <= 0o7777 else None
+    if isinstance(value, str) and MODE.fullmatch(value):
+        return int(value, 8)
+    return None
 
 
 def _same_account(wanted, name, number):
@@ -68,7 +74,8 @@ def attributes_differ(spec, observed, defaults=None):
         if wanted is None:
             continue
         if key == "mode":
-            if _mode(wanted) != _mode(observed.get("mode")):
+            mode = octal_mode(wanted)
+            if mode is None or mode != octal_mode(observed.get("mode")):
                 return True
         elif not _same_account(wanted, observed.get(key), observed.get("uid" if key == "owner" else "gid")):
             return True

@@ -11,6 +11,8 @@ import tempfile
 import time
 import uuid
 
+from ansible_collections.groundwork.server.plugins.module_utils._files.write import replace_file
+
 # nft's path goes into the boot unit and the rollback script: the same on every run,
 # whatever PATH the connection gives the module.
 NFT_PATHS = ("/usr/sbin/nft", "/sbin/nft")
@@ -55,20 +57,8 @@ class LocalHost:
     @staticmethod
     def write(path: str, text: str, mode: int, dir_mode: int = 0o755) -> None:
         """Atomically: a temporary file with its final mode, renamed over the target."""
-        directory = os.path.dirname(path)
-        os.makedirs(directory, mode=dir_mode, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".gw-", dir=directory)
-        try:
-            os.fchmod(fd, mode)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            raise
+        os.makedirs(os.path.dirname(path), mode=dir_mode, exist_ok=True)
+        replace_file(path, os.geteuid(), os.getegid(), mode, data=text.encode("utf-8"))
 
     @staticmethod
     def remove(path: str) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from ansible_collections.groundwork.server.plugins.module_utils._files.compare import (
     digest,
     file_action,
+    octal_mode,
     stray_files,
 )
 
@@ -88,14 +89,9 @@ class ServiceConfigError(Exception):
 
 
 def parse_mode(value: str | int) -> int:
-    if isinstance(value, int):
-        return value
-    try:
-        mode = int(str(value), 8)
-    except ValueError as exc:
-        raise ServiceConfigError(f"mode {value!r} is not an octal file mode such as '0644'") from exc
-    if not 0 <= mode <= 0o7777:
-        raise ServiceConfigError(f"mode {value!r} is out of range (0000 to 7777)")
+    mode = octal_mode(value)
+    if mode is None:
+        raise ServiceConfigError(f"mode {value!r} is not an octal file mode such as '0644' (at most 07777)")
     return mode
 
 

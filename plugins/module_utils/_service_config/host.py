@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 import contextlib
-import grp
 import http.client
 import os
-import pwd
 import socket
 import ssl
 import stat
-import tempfile
 import time
 
+from ansible_collections.groundwork.server.plugins.module_utils._files.write import (
+    group_id,
+    replace_file,
+    user_id,
+)
 from ansible_collections.groundwork.server.plugins.module_utils._service_config.core import (
     FileState,
     ServiceConfigError,
@@ -55,24 +57,18 @@ class LocalHost:
             return []
 
     def uid(self, owner: str) -> int:
-        try:
-            return pwd.getpwnam(owner).pw_uid
-        except KeyError:
-            if owner.isdigit():
-                return int(owner)
-            raise ServiceConfigError(f"owner {owner!r} is not a user on this host") from None
+        uid = user_id(owner)
+        if uid is None:
+            raise ServiceConfigError(f"owner {owner!r} is not a user on this host")
+        return uid
 
     def gid(self, group: str) -> int:
-        try:
-            return grp.getgrnam(group).gr_gid
-        except KeyError:
-            if group.isdigit():
-                return int(group)
-            raise ServiceConfigError(f"group {group!r} is not a group on this host") from None
+        gid = group_id(group)
+        if gid is None:
+            raise ServiceConfigError(f"group {group!r} is not a group on this host")
+        return gid
 
     def write(self, path: str, state: FileState) -> None:
-        # The temporary file gets its final owner and mode before it is renamed over the
-        # target, so a secret is never readable by anyone else, not even for a moment.
         if os.path.ismount(path):
             # A file mounted over the path (a container's /etc/resolv.conf): a rename cannot
             # replace it, so it is rewritten in place.
@@ -83,21 +79,8 @@ class LocalHost:
                 os.fsync(handle.fileno())
             self.set_attributes(path, state)
             return
-        directory = os.path.dirname(path)
-        os.makedirs(directory, mode=0o755, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".gw-", dir=directory)
-        try:
-            os.fchown(fd, state.uid, state.gid)
-            os.fchmod(fd, state.mode)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(state.content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            raise
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        replace_file(path, state.uid, state.gid, state.mode, data=state.content)
 
     def set_attributes(self, path: str, state: FileState) -> None:
         os.chown(path, state.uid, state.gid)
