@@ -477,12 +477,15 @@ def persist(host, spec: TableSpec, paths: Paths, text: str, listing: str | None)
     if host.read(paths.persist) != text:
         host.write(paths.persist, text, 0o644, 0o755)
     unit = unit_text(spec, paths, host.nft)
-    if host.read(paths.unit_file) != unit:
+    unit_changed = host.read(paths.unit_file) != unit
+    if unit_changed:
         host.write(paths.unit_file, unit, 0o644, 0o755)
-        _must(host, ["systemctl", "daemon-reload"], "reloading systemd")
     _rc, out, _err = host.run(["systemctl", "is-enabled", paths.boot_unit])
     if out.strip() != "enabled":
+        # enable reloads systemd's configuration itself (the new unit with it)
         _must(host, ["systemctl", "enable", paths.boot_unit], f"enabling {paths.boot_unit}")
+    elif unit_changed:
+        _must(host, ["systemctl", "daemon-reload"], "reloading systemd")
     host.write(paths.applied, listing or "", 0o600, 0o700)
 
 

@@ -435,6 +435,28 @@ def test_confirm_after_success_disarms_and_persists():
     assert "nothing to confirm" in again.msg
 
 
+def _systemctl(host, verb):
+    return [argv for argv in host.commands if argv[:2] == ["systemctl", verb]]
+
+
+def test_the_boot_unit_is_loaded_by_one_reload_of_systemd():
+    # a new unit: enable reloads systemd's configuration itself, no second reload
+    host = FakeHost()
+    present(host, TableSpec(content=BODY))
+    host.commands.clear()
+    assert confirmed(host, TableSpec()).changed
+    assert len(_systemctl(host, "enable")) == 1
+    assert _systemctl(host, "daemon-reload") == []
+    # an enabled unit whose text changed (another persist path): systemd reloads it
+    host.files[P.unit_file] = "[Unit]\nDescription=older\n"
+    present(host, TableSpec(content=BODY2))
+    host.commands.clear()
+    assert confirmed(host, TableSpec()).changed
+    assert host.files[P.unit_file] == unit_text(TableSpec(), P, NFT)
+    assert _systemctl(host, "enable") == []
+    assert len(_systemctl(host, "daemon-reload")) == 1
+
+
 def test_unchanged_second_apply_touches_nothing():
     host = FakeHost()
     applied_and_confirmed(host)
