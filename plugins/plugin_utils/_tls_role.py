@@ -64,7 +64,9 @@ STAGED_KEY = "privkey.pem.new"
 PLACEHOLDER_DAYS = 90
 CA_DAYS = 3650
 LOCAL = ("localhost", "127.0.0.1")
-PACKAGES = ("openssl", "ca-certificates", "python3-cryptography", "python3-apt")
+PACKAGES = ("openssl", "ca-certificates", "python3-apt")
+# Where certificates are made or read: a host with certificates, and the internal CA's host.
+CRYPTOGRAPHY = "python3-cryptography"
 KEY_TYPES = {
     "ecdsa_p256": {"type": "ECC", "curve": "secp256r1", "size": None},
     "ecdsa_p384": {"type": "ECC", "curve": "secp384r1", "size": None},
@@ -215,6 +217,8 @@ def validate(inputs, context):
         "ca_name": _get(inputs, "tls_internal_ca_name"),
         "ca_host": host,
         "ca_local": local,
+        # the internal CA's key lives on this host (internal_ca runs here, with cryptography)
+        "ca_here": not local and host == getattr(context, "host", None),
         "ca_dir": directory,
         "trust_ca": truth(_get(inputs, "tls_trust_internal_ca")),
         "inventory_wants_ca": inventory_wants_ca(context),
@@ -240,8 +244,11 @@ def has_acme(model):
     return any(cert["provider"] == "acme" for cert in model["certificates"])
 
 
-def wanted_packages(acme):
-    return [*PACKAGES, *(["certbot"] if acme else [])]
+def wanted_packages(model):
+    """openssl and the trust store everywhere; python3-cryptography where certificates are made
+    or read (this host has certificates, or is the internal CA's host); certbot for ACME."""
+    crypto = bool(model["certificates"]) or model["settings"]["ca_here"]
+    return [*PACKAGES, *([CRYPTOGRAPHY] if crypto else []), *(["certbot"] if has_acme(model) else [])]
 
 
 def trust_file(settings):
@@ -271,7 +278,7 @@ def request(model, context):
     return {
         "files": observed_files(model),
         "dirs": [SPEC_DIR],
-        "packages": wanted_packages(has_acme(model)),
+        "packages": wanted_packages(model),
         "units": [TIMER, CERTBOT_TIMER],
         "probe": {
             "dir": contracts.CERTIFICATE_DIR,
@@ -451,7 +458,7 @@ def plan(model, inspection, context, now=None):
     host = inspection.get("probe") or {}
     acme = has_acme(model)
 
-    packages = wanted_packages(acme)
+    packages = wanted_packages(model)
     missing = missing_packages(packages, inspection.get("packages"))
     result.extend(package_changes(packages, inspection.get("packages")))
 

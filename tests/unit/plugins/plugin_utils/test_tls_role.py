@@ -26,7 +26,7 @@ KEY = {
     "type": "ecdsa_p256",
     "matches": True,
 }
-INSTALLED = dict.fromkeys([*role.PACKAGES, "certbot"], "installed")
+INSTALLED = dict.fromkeys([*role.PACKAGES, role.CRYPTOGRAPHY, "certbot"], "installed")
 RUNNING = {
     role.TIMER: {"enabled": "enabled", "active": "active"},
     role.CERTBOT_TIMER: {"enabled": "masked", "active": "inactive"},
@@ -341,7 +341,7 @@ def test_acme_installs_the_renewal_program_and_timer():
     seen = inspection(
         probe={"certificates": {"shop": current(["shop.example.com"], acme_issued=True)}},
         files={},
-        packages=dict.fromkeys(role.PACKAGES, "installed"),
+        packages=dict.fromkeys([*role.PACKAGES, role.CRYPTOGRAPHY], "installed"),
     )
     plan = decide(values, seen)
     data = plan.result()
@@ -416,9 +416,33 @@ def test_the_request_asks_for_every_file_the_role_may_write():
     request = role.request(model, Context())
     assert "/etc/ssl/groundwork/intranet/.placeholder" in request["files"]
     assert "/usr/local/share/ca-certificates/groundwork-demo.crt" in request["files"]
-    assert request["packages"] == list(role.PACKAGES)
+    assert request["packages"] == [*role.PACKAGES, role.CRYPTOGRAPHY]
     assert request["probe"]["ca"] == CA
     assert request["units"] == [role.TIMER, role.CERTBOT_TIMER]
+
+
+@pytest.mark.parametrize(
+    ("values", "cryptography"),
+    [
+        # certificates are made and read here
+        ({}, True),
+        # only the trust store: nothing here needs cryptography
+        ({"tls_certificates": []}, False),
+        # the internal CA's key lives here (internal_ca runs here)
+        ({"tls_certificates": [], "tls_internal_ca_host": "web1"}, True),
+        # the CA lives on another host, or on the controller
+        ({"tls_certificates": [], "tls_internal_ca_host": "ca1"}, False),
+        ({"tls_certificates": [], "tls_internal_ca_host": "localhost"}, False),
+    ],
+)
+def test_python3_cryptography_only_where_certificates_are_made_or_read(values, cryptography):
+    model, problems = role.validate(inputs(**values), Context())
+    assert problems == []
+    packages = role.request(model, Context())["packages"]
+    assert (role.CRYPTOGRAPHY in packages) is cryptography
+    assert [name for name in packages if name != role.CRYPTOGRAPHY] == list(role.PACKAGES)
+    plan = decide(inputs(**values), inspection(packages=dict.fromkeys(role.PACKAGES, "installed")))
+    assert ("package python3-cryptography: not installed" in summary(plan)) is cryptography
 
 
 def test_the_ca_on_the_controller_is_read_there(tmp_path):
