@@ -750,6 +750,8 @@ def apply_data(model, specs, found, inspection, check_mode):
         inspection,
         check_mode,
         "apache2",
+        UNIT,
+        observed_files(inspection, specs),
     )
     data.update(activate=activation(found), check=CHECK, sandbox=SANDBOX)
     return data

@@ -39,6 +39,7 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     missing_packages,
     package_changes,
     release_problem,
+    start_needed,
     unit_changes,
 )
 
@@ -593,6 +594,12 @@ def plan(model, inspection, context):
     start_named = unit_changes(NAMED, units.get(NAMED)) if kind else []
     start_unbound = unit_changes(UNBOUND, units.get(UNBOUND)) if settings["resolver"] else []
     result.extend(start_named + start_unbound)
+    # What the configurations' transactions leave undone (they start a stopped server when
+    # they change files): the tasks that enable and start the servers run only for that.
+    enable_named = bool(kind) and start_needed(NAMED, units.get(NAMED), bool(file_changes(named, files)))
+    enable_unbound = settings["resolver"] and start_needed(
+        UNBOUND, units.get(UNBOUND), bool(file_changes(resolver, files))
+    )
     result.data.update(
         {
             "packages": wanted,
@@ -608,14 +615,14 @@ def plan(model, inspection, context):
             "unbound_check": UNBOUND_CHECK,
             "unbound_service": UNBOUND,
             "resolv_files": resolv,
-            "start_named": bool(start_named),
+            "start_named": enable_named,
             # DNSSEC is wanted and the primary has no key yet: apply.yml waits for BIND to make
             # it and then writes the anchor (anchor.conf.j2)
             "anchor_pending": pending,
             "anchor_file": ANCHOR_CONF,
             # dns_mode update: what groundwork.server.dns_update publishes, from update_host
             "publish": publish(settings, zone),
-            "start_unbound": bool(start_unbound),
+            "start_unbound": enable_unbound,
             "reset_unbound": resolver_reset(settings, units.get(UNBOUND)),
             "fresh_check": context.check_mode and bool(set(wanted) & set(missing)),
         }

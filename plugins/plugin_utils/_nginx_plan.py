@@ -293,6 +293,8 @@ def apply_data(model, specs, inspection, check_mode):
         inspection,
         check_mode,
         "nginx",
+        UNIT,
+        inspection.get("files") or {},
     )
     data["sandbox"] = SANDBOX
     return data

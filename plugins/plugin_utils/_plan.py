@@ -105,6 +105,14 @@ def unit_changes(unit, state, enabled=True, active=True):
     return [Change("service", unit, ", ".join(reasons))] if reasons else []
 
 
+def start_needed(unit, state, activated):
+    """Whether a unit still needs a task of its own that enables and starts it after the
+    transaction of its configuration: it is not enabled, or it is not running and that
+    transaction does not start it. ``activated``: the transaction changes files, and
+    service_config's activation (reload-or-restart, restart) starts a stopped service."""
+    return bool(unit_changes(unit, state, active=not activated))
+
+
 def release_problem(role, os_release, supported=SUPPORTED_RELEASES):
     """A problem when the host does not run a supported Debian release, else None."""
     if os_release.get("id") == "debian" and os_release.get("version_id") in supported:

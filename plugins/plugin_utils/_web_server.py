@@ -23,6 +23,7 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     file_changes,
     missing_packages,
     package_changes,
+    start_needed,
     unit_changes,
 )
 from ansible_collections.groundwork.server.plugins.plugin_utils._site_htpasswd import htpasswd_file
@@ -259,11 +260,16 @@ def changes(wanted, specs, webroot, observed, owned_dirs, inspection, unit, serv
     return found
 
 
-def apply_data(wanted, specs, webroot, owned_dirs, health_url, inspection, check_mode, server_package):
-    """What the applying tasks of a web server need."""
+def apply_data(
+    wanted, specs, webroot, owned_dirs, health_url, inspection, check_mode, server_package, unit, observed
+):
+    """What the applying tasks of a web server need. ``unit`` and ``observed`` as for changes()."""
     missing = missing_packages(wanted, inspection.get("packages"))
     # apt's check mode needs python3-apt: on a fresh host a check run only reports.
     report_only = bool(check_mode and "python3-apt" in missing)
+    # A check run on a host without the server cannot start it.
+    start = not (check_mode and server_package in missing)
+    activated = bool(file_changes(specs, observed, owned_dirs, inspection.get("dirs")))
     return {
         "packages": list(wanted),
         "packages_missing": missing,
@@ -272,8 +278,10 @@ def apply_data(wanted, specs, webroot, owned_dirs, health_url, inspection, check
         "owned_dirs": list(owned_dirs),
         "webroot": webroot,
         "health_url": health_url,
-        # A check run on a host without the server cannot start it.
-        "start": not (check_mode and server_package in missing),
+        "start": start,
+        # The configuration's transaction starts a stopped server when it changes files: the
+        # task that enables and starts it runs only for what the transaction leaves undone.
+        "enable_start": start and start_needed(unit, (inspection.get("units") or {}).get(unit), activated),
         "acme_pending": acme_pending(inspection.get("probe") or {}),
         "certificate_dir": contracts.CERTIFICATE_DIR,
         "renew_unit": contracts.RENEW_SERVICE,

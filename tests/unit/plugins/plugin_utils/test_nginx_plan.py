@@ -378,11 +378,48 @@ def test_a_fresh_host_gets_everything():
     assert result.data["packages_report_only"] is False and result.data["start"] is True
 
 
+@pytest.mark.parametrize(
+    ("changes", "enable_start"),
+    [
+        # as configured and running: no task starts nginx
+        ({}, False),
+        # the transaction writes a file and its reload starts a stopped nginx
+        (
+            {
+                "units": {"nginx.service": {"enabled": "enabled", "active": "inactive"}},
+                "files": {"/etc/nginx/nginx.conf": {"state": "absent"}},
+            },
+            False,
+        ),
+        # stopped and nothing to write: the task starts it
+        ({"units": {"nginx.service": {"enabled": "enabled", "active": "failed"}}}, True),
+        # not enabled: the task enables it, whatever the transaction does
+        (
+            {
+                "units": {"nginx.service": {"enabled": "disabled", "active": "active"}},
+                "files": {"/etc/nginx/nginx.conf": {"state": "absent"}},
+            },
+            True,
+        ),
+    ],
+)
+def test_nginx_is_enabled_and_started_apart_only_when_the_transaction_leaves_it_undone(changes, enable_start):
+    result = role.plan(MODEL, drift(CONVERGED, **changes), Context())
+    assert result.data["enable_start"] is enable_start
+    assert result.data["start"] is True
+
+
+def test_a_fresh_host_enables_and_starts_nginx_after_its_packages():
+    model = validated()
+    assert role.plan(model, empty_host(model), Context()).data["enable_start"] is True
+
+
 def test_check_mode_on_a_fresh_host_reports_packages_and_does_not_start_nginx():
     model = validated()
     result = role.plan(model, empty_host(model), Context(check_mode=True))
     assert result.data["packages_report_only"] is True
     assert result.data["start"] is False
+    assert result.data["enable_start"] is False
 
 
 def test_a_converged_host_has_nothing_to_change():

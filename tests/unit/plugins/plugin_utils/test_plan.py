@@ -11,6 +11,7 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     missing_packages,
     package_changes,
     release_problem,
+    start_needed,
     unit_changes,
 )
 
@@ -41,6 +42,25 @@ def test_missing_packages(wanted, states, missing):
 )
 def test_unit_changes(state, reasons):
     assert [change.reason for change in unit_changes("nginx.service", state)] == reasons
+
+
+@pytest.mark.parametrize(
+    ("state", "activated", "needed"),
+    [
+        # enabled and running: nothing to do, whatever the transaction does
+        ({"enabled": "enabled", "active": "active"}, False, False),
+        ({"enabled": "enabled", "active": "active"}, True, False),
+        # stopped: the transaction starts it when it changes files, else a task of its own
+        ({"enabled": "enabled", "active": "inactive"}, True, False),
+        ({"enabled": "enabled", "active": "failed"}, False, True),
+        # not enabled: only a task of its own enables it
+        ({"enabled": "disabled", "active": "active"}, True, True),
+        ({"enabled": "not-found", "active": "inactive"}, True, True),
+        (None, True, True),
+    ],
+)
+def test_a_unit_is_started_apart_only_for_what_its_transaction_leaves_undone(state, activated, needed):
+    assert start_needed("unbound.service", state, activated) is needed
 
 
 def test_file_changes_explain_each_file():
