@@ -288,6 +288,7 @@ def request(model, context):
             "placeholder": contracts.PLACEHOLDER,
             "trust_dir": TRUST_DIR,
             "trust_prefix": TRUST_PREFIX,
+            "hook_dir": contracts.HOOK_DIR,
             "group": settings["key_group"],
             "members": settings["members"],
         },
@@ -539,7 +540,8 @@ def plan(model, inspection, context, now=None):
         "spec_dir": SPEC_DIR,
         "update_trust": bool(targets & trust_paths),
         "hook_dir": contracts.HOOK_DIR,
-        "hook_names": changed_names(written, issued),
+        # only certificates a consumer registered hooks for (none before the consumer's role ran)
+        "hook_names": [name for name in changed_names(written, issued) if name in host.get("hooked", [])],
         "timer": timer,
         "program": PROGRAM,
         "pending": decided["pending"],

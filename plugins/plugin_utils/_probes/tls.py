@@ -5,7 +5,8 @@
 shared probe library (plugin_utils/_host_probe.py), which answers packages, units and file
 states itself.
 
-args: {"dir", "names", "ca", "certbot_live", "trust_dir", "group", "members"}. Read-only.
+args: {"dir", "names", "ca", "certbot_live", "trust_dir", "trust_prefix", "group", "members",
+"hook_dir"}. Read-only.
 Certificates and keys are parsed with the Python package cryptography when it is installed
 (it is after the role's package step; only a check-mode run on a fresh host goes without).
 A private key is only loaded to compare its public half with the certificate's; nothing
@@ -202,8 +203,19 @@ def inspect(args, core):
         for name, kind in trust.items()
         if name.startswith(args["trust_prefix"]) and name.endswith(".crt") and kind in ("file", "link")
     }
+    # the certificates whose consumers registered renewal hooks (files or links in <name>.d)
+    hooked = [
+        name
+        for name in args["names"]
+        if args.get("hook_dir")
+        and any(
+            kind in ("file", "link")
+            for kind in core.dir_entries(os.path.join(args["hook_dir"], f"{name}.d")).values()
+        )
+    ]
     return {
         "cryptography": cryptography,
+        "hooked": hooked,
         "certificates": {
             name: inspect_certificate(core, args, name, ca, cryptography) for name in args["names"]
         },

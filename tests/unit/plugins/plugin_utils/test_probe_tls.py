@@ -77,6 +77,7 @@ def args(tmp_path, names, ca=None, members=()):
         "trust_prefix": "groundwork-",
         "group": grp.getgrgid(os.getgid()).gr_name,
         "members": list(members),
+        "hook_dir": str(tmp_path / "hooks"),
     }
 
 
@@ -143,3 +144,10 @@ def test_a_missing_group(tmp_path):
     found = run({**args(tmp_path, []), "group": "no-such-group-x"})
     assert found["group"] == {"exists": False, "members": []}
     assert found["trust_files"] == {}
+
+
+def test_the_certificates_with_registered_hooks(tmp_path):
+    write(tmp_path / "hooks" / "web.d", "nginx", "#!/bin/sh\n", 0o755)
+    (tmp_path / "hooks" / "db.d").mkdir(parents=True)  # a directory without hooks
+    found = run(args(tmp_path, ["web", "db", "none"]))
+    assert found["hooked"] == ["web"]

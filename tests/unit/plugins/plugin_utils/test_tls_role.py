@@ -129,6 +129,8 @@ def inspection(probe=None, files=None, packages=None, units=None, os_release=Non
         "units": STOPPED if units is None else units,
         "probe": {
             "cryptography": True,
+            # a consumer registered its renewal hook for the certificate
+            "hooked": ["intranet"],
             "certificates": {"intranet": current(["intranet.example.lan"])},
             "group": {"exists": True, "members": []},
             "users": {},
@@ -247,6 +249,16 @@ def test_after_signing_the_files_hold_the_signed_certificate_and_the_key_moves()
     assert files["/etc/ssl/groundwork/intranet/fullchain.pem"]["content"] == "NEW\n" + CA
     assert data["issued"] == ["intranet"] and data["hook_names"] == ["intranet"]
     assert not data["decide_issued"] and not data["decide_again"]
+
+
+def test_the_hooks_run_only_for_certificates_a_consumer_registered_hooks_for():
+    values = inputs(__tls_phase="issued")
+    values["tls_certificates"][0]["domains"].append("new.example.lan")
+    entry = {"name": "intranet", "placeholder": False}
+    values["__tls_signed_ca"] = {"results": [{"item": {"item": entry}, "certificate": "NEW\n"}]}
+    # a first run: the consumer (nginx, a database) registers its hook after this role
+    data = decide(values, inspection(probe={"hooked": []})).result()
+    assert data["issued"] == ["intranet"] and data["hook_names"] == []
 
 
 def test_signed_results_count_only_after_signing():
