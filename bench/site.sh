@@ -99,6 +99,9 @@ breakdown() {
   sed -n '/^ROLES RECAP/,/^total/p' "$log" | grep -E ' -+ +[0-9.]+s$' \
     | sed -E 's/^(.*[^ -]) -+ +([0-9.]+s)$/  \2\t\1/' | sort -t$'\t' -k1,1 -rn | head -12 \
     | awk -F'\t' '{printf "  %-10s %s\n", $1, $2}'
+  # a measure that does not spread with the machine's load (bench/site/task_results.py)
+  printf 'Its task results on hosts (ok or changed; nearly all module runs): %s\n' \
+    "$(python3 "$GW_ROOT/bench/site/task_results.py" "$log" | sed -E 's/.*: ([0-9]+) task results.*/\1/')"
   printf 'Its slowest tasks:\n'
   sed -n '/^TASKS RECAP/,/^ROLES RECAP/p' "$log" | grep -E ' -+ +[0-9.]+s$' | head -12 \
     | sed -E 's/^(.*[^ -]) -+ +([0-9.]+s)$/  \2\t\1/' | awk -F'\t' '{printf "  %-10s %s\n", $1, $2}'
