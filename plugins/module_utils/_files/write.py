@@ -1,9 +1,10 @@
 # Copyright (c) groundwork developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The one way the collection's modules put a file in place on the host, and read the owner,
-group and mode they are given: used by service_config (module_utils/_service_config/host.py)
-and release_files.
+"""The one way the collection's modules put a file in place on the host, and read the owner
+and group they are given: used by service_config (module_utils/_service_config/host.py),
+release_files and nftables_table (module_utils/_nftables/host.py). Modes are read by
+module_utils/_files/compare.py ``octal_mode``, which the plans use too.
 
 ``replace_file`` writes the content into a temporary file in the same directory, gives it its
 final owner and mode *before* it takes the path's name, and renames it over the path:
