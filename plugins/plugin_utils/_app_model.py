@@ -91,6 +91,7 @@ EXEC_PREFIXES = "@-:+!|"
 LIMITS = {
     # variable: (lowest, highest)
     "health_retries": (1, 1000),
+    "health_first_retries": (1, 1000),
     "releases_kept": (1, 100),
     "health_delay": (0, 3600),
     "health_timeout": (1, 3600),
@@ -528,7 +529,7 @@ def app_model(item, playbook_dir=".", inventory_hosts=None):
             " , = : @ / ? -)",
         )
     _command(check, item.get("command"))
-    for var in ("releases_kept", "health_retries"):
+    for var in ("releases_kept", "health_retries", "health_first_retries"):
         value = item.get(var)
         low, high = LIMITS[var]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

@@ -55,6 +55,7 @@ CHECKED = (
     "database",
     "health_path",
     "health_retries",
+    "health_first_retries",
     "releases_kept",
     "writable_paths",
     "balancers",
@@ -162,6 +163,8 @@ def validate(inputs, context, cache=CACHE):
         "base_dir": item["base_dir"],
         "health_path": item["health_path"],
         "releases_kept": int(item["releases_kept"]),
+        "health_retries": int(item["health_retries"]),
+        "health_first_retries": int(item["health_first_retries"]),
         "rollback": checked["rollback"],
         "balancers": list(item["balancers"] or []),
         "balancer_server": item["balancer_server"],
@@ -292,6 +295,13 @@ def plan(model, inspection, context):
             "unit_content": unit_content,
             "health_url": f"http://127.0.0.1:{model['port']}{model['health_path']}",
             "health_delay": model["health_delay"],
+            # A first deployment serves nothing and has no release to return to: it may wait for
+            # the tiers it depends on, which a sliced run (AWX job slicing) configures meanwhile.
+            "health_retries": (
+                max(model["health_retries"], model["health_first_retries"])
+                if host["current"] is None
+                else model["health_retries"]
+            ),
             "health_timeout": model["health_timeout"],
             "apt_cache_valid_time": model["apt_cache_valid_time"],
             "balancers": model["balancers"],

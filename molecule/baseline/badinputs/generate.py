@@ -412,6 +412,7 @@ FIELDS = [
       choices=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
     F(["app_health_path"], ["control", "token"], syntax="unit", fresh="/healthz"),
     F(["app_health_retries"], ["number"], range=(1, 1000), exact=True),
+    F(["app_health_first_retries"], ["number"], range=(1, 1000), exact=True),
     F(["app_health_timeout"], ["number"], range=(1, 3600), exact=True),
     F(["app_releases_kept"], ["number"], range=(1, 100), exact=True),
     F(["app_balancers", "+"], ["reference"], prefix="host"),

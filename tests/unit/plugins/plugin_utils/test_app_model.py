@@ -26,6 +26,7 @@ def valid(tmp_path):
         "database": {},
         "health_path": "/healthz",
         "health_retries": 5,
+        "health_first_retries": 20,
         "releases_kept": 3,
         "rollback": False,
         "writable_paths": [],

@@ -57,6 +57,7 @@ def inputs(**changes):
         "app_database": {},
         "app_health_path": "/healthz",
         "app_health_retries": 5,
+        "app_health_first_retries": 20,
         "app_releases_kept": 2,
         "app_rollback": False,
         "app_writable_paths": [],
@@ -304,6 +305,8 @@ def test_a_fresh_host_gets_everything(source, tmp_path):
     assert data["file_group"] == "demo"
     assert data["health_url"] == "http://127.0.0.1:8000/healthz"
     assert data["restore"]["previous"] is None
+    # the first deployment waits longer for its health (app_health_first_retries)
+    assert data["first_deploy"] is True and data["health_retries"] == 20
     assert context.rendered[0][0] == "app.service.j2"
     assert context.rendered[0][1]["plan"]["env_file"] == "/etc/demo/env"
 
@@ -377,6 +380,14 @@ def test_a_new_release_switches_and_prunes(source, tmp_path):
     assert "prune /srv/demo/releases/1: beyond app_releases_kept" in summary
     assert plan.data["remove"] == ["0", "1"]
     assert plan.data["restore"]["previous"] == "2"
+    # a live release: the usual health window
+    assert plan.data["first_deploy"] is False and plan.data["health_retries"] == 5
+
+
+def test_the_first_deployment_never_waits_less_than_later_ones(source, tmp_path):
+    model = validated(source, tmp_path, app_health_retries=30, app_health_first_retries=10)
+    plan = _app_role.plan(model, inspection(model, host()), Context())
+    assert plan.data["health_retries"] == 30
 
 
 def test_a_rollback_returns_to_the_release_before(source, tmp_path):
