@@ -412,14 +412,13 @@ FIELDS = [
       choices=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
     F(["app_health_path"], ["control", "token"], syntax="unit", fresh="/healthz"),
     F(["app_health_retries"], ["number"], range=(1, 1000), exact=True),
+    F(["app_health_first_retries"], ["number"], range=(1, 1000), exact=True),
     F(["app_health_timeout"], ["number"], range=(1, 3600), exact=True),
     F(["app_releases_kept"], ["number"], range=(1, 100), exact=True),
     F(["app_balancers", "+"], ["reference"], prefix="host"),
     F(["app_writable_paths", "+"], ["path"], fresh="/var/lib/demo"),
     F(["app_stop_timeout"], ["number"], range=(1, 86400), exact=True),
     F(["app_memory_deny_write_execute"], ["type"], type="bool"),
-    # Fields added later go last: the seeded cases of the fields above stay the same.
-    F(["app_health_first_retries"], ["number"], range=(1, 1000), exact=True),
 ]
 # fmt: on
 
