@@ -751,7 +751,7 @@ def apply_data(model, specs, found, inspection, check_mode):
         check_mode,
         "apache2",
         UNIT,
-        observed_files(inspection, specs),
+        found,
     )
     data.update(activate=activation(found), check=CHECK, sandbox=SANDBOX)
     return data

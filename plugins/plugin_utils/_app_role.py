@@ -271,6 +271,8 @@ def plan(model, inspection, context):
         # balancer that could not drain the server): the service still runs on the old ones.
         result.extend([Change("service", place["unit"], f"running since before {', '.join(stale)} changed")])
     result.secret = model["secret"]
+    # No release runs here yet: nothing serves from this server.
+    first_deploy = host["current"] is None
     result.data.update(
         {
             **values,
@@ -278,9 +280,9 @@ def plan(model, inspection, context):
             "rollback": model["rollback"],
             "target": target,
             "live": host["current"],
-            # No release runs here yet: nothing serves from this server, so playbooks/appservers.yml
-            # deploys every such server at once, before the rolling deploy of the live ones.
-            "first_deploy": host["current"] is None,
+            # playbooks/appservers.yml deploys every such server at once, before the rolling
+            # deploy of the live ones.
+            "first_deploy": first_deploy,
             "remove": releases["remove"],
             "history_content": _app_plan.history_content(releases["history"]),
             "packages": wanted,
@@ -299,7 +301,7 @@ def plan(model, inspection, context):
             # the tiers it depends on, which a sliced run (AWX job slicing) configures meanwhile.
             "health_retries": (
                 max(model["health_retries"], model["health_first_retries"])
-                if host["current"] is None
+                if first_deploy
                 else model["health_retries"]
             ),
             "health_timeout": model["health_timeout"],

@@ -584,7 +584,9 @@ def plan(model, inspection, context):
     wanted = packages(settings, host)
     missing = missing_packages(wanted, inspection.get("packages"))
     result.extend(package_changes(wanted, inspection.get("packages")))
-    result.extend(file_changes(named + resolver + resolv, files))
+    named_changes = file_changes(named, files)
+    resolver_changes = file_changes(resolver, files)
+    result.extend(named_changes + resolver_changes + file_changes(resolv, files))
     pending = settings["resolver"] and settings["dnssec"] and not anchors
     if pending:
         result.changes.append(
@@ -596,9 +598,9 @@ def plan(model, inspection, context):
     result.extend(start_named + start_unbound)
     # What the configurations' transactions leave undone (they start a stopped server when
     # they change files): the tasks that enable and start the servers run only for that.
-    enable_named = bool(kind) and start_needed(NAMED, units.get(NAMED), bool(file_changes(named, files)))
+    enable_named = bool(kind) and start_needed(NAMED, units.get(NAMED), bool(named_changes))
     enable_unbound = settings["resolver"] and start_needed(
-        UNBOUND, units.get(UNBOUND), bool(file_changes(resolver, files))
+        UNBOUND, units.get(UNBOUND), bool(resolver_changes)
     )
     result.data.update(
         {

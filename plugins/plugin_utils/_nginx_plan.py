@@ -282,7 +282,7 @@ def changes(model, specs, inspection):
 acme_pending = web.acme_pending
 
 
-def apply_data(model, specs, inspection, check_mode):
+def apply_data(model, specs, found, inspection, check_mode):
     """What the applying tasks need."""
     data = web.apply_data(
         packages(model),
@@ -294,7 +294,7 @@ def apply_data(model, specs, inspection, check_mode):
         check_mode,
         "nginx",
         UNIT,
-        inspection.get("files") or {},
+        found,
     )
     data["sandbox"] = SANDBOX
     return data

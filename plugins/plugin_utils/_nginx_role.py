@@ -88,7 +88,8 @@ def plan(model, inspection, context):
         context.host,
         probe.get("hooks") or [],
     )
-    result.extend(nginx.changes(model, specs, inspection))
-    result.data.update(nginx.apply_data(model, specs, inspection, context.check_mode))
+    found = nginx.changes(model, specs, inspection)
+    result.extend(found)
+    result.data.update(nginx.apply_data(model, specs, found, inspection, context.check_mode))
     result.secret = any(site["basic_auth"] for site in model["sites"])
     return result

@@ -261,15 +261,17 @@ def changes(wanted, specs, webroot, observed, owned_dirs, inspection, unit, serv
 
 
 def apply_data(
-    wanted, specs, webroot, owned_dirs, health_url, inspection, check_mode, server_package, unit, observed
+    wanted, specs, webroot, owned_dirs, health_url, inspection, check_mode, server_package, unit, found
 ):
-    """What the applying tasks of a web server need. ``unit`` and ``observed`` as for changes()."""
+    """What the applying tasks of a web server need. ``unit`` as for changes(), ``found`` what
+    changes() returned."""
     missing = missing_packages(wanted, inspection.get("packages"))
     # apt's check mode needs python3-apt: on a fresh host a check run only reports.
     report_only = bool(check_mode and "python3-apt" in missing)
     # A check run on a host without the server cannot start it.
     start = not (check_mode and server_package in missing)
-    activated = bool(file_changes(specs, observed, owned_dirs, inspection.get("dirs")))
+    # the transaction writes every file but the webroot (a task of its own)
+    activated = any(change.kind == "file" and change.target != webroot["path"] for change in found)
     return {
         "packages": list(wanted),
         "packages_missing": missing,
