@@ -18,8 +18,8 @@ description:
     (O(activate)), and runs the health O(probe).
   - On any failure it restores every file and symbolic link as it was (a link replaced by a
     file, or a file by a link, included), brings the service back to the configuration it
-    ran before, and fails with the checker's own message and the stage that failed
-    (RV(failed_stage)).
+    ran before (a service that crashed into its start limit is let start again), and fails
+    with the checker's own message and the stage that failed (RV(failed_stage)).
 author: groundwork developers (@groundwork)
 attributes:
   check_mode:
@@ -112,7 +112,10 @@ options:
     description:
       - Run C(systemctl daemon-reload) before activating, so that a change to the unit
         itself written earlier (a drop-in such as a sandbox) takes effect with the same
-        activation; use it with O(activate=restart), which starts the service anew.
+        activation; use it with O(activate=restart), which starts the service anew. The
+        unit file itself may be one of O(files).
+      - After a failure the restored files are read again the same way before the service
+        returns to them (or is stopped again, when it was not running).
       - Ignored with O(activate=none) or without O(service).
     type: bool
     default: false

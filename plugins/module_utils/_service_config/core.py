@@ -263,6 +263,27 @@ def _activate(host, service: str | None, activate: str) -> tuple[bool, str]:
     return True, ""
 
 
+def _daemon_reload(host, ok: bool = True, detail: str = "") -> tuple[bool, str]:
+    """systemd reads the units again (the restored ones, when a unit was among the files)."""
+    rc, out, err = host.run(["systemctl", "daemon-reload"])
+    if rc != 0:
+        return False, f"systemctl daemon-reload failed: {_output(rc, out, err)}"
+    return ok, detail
+
+
+def _return_to_old_files(host, service: str, verb: str, reloaded: bool) -> tuple[bool, str]:
+    """Activate the restored files in a service that ran before the transaction."""
+    if reloaded:
+        ok, detail = _daemon_reload(host)
+        if not ok:
+            return ok, detail
+    if verb == "restart":
+        # A service that crashed on the new files may have run into its start limit, which
+        # refuses every further start until the counter is reset; resetting changes nothing else.
+        host.run(["systemctl", "reset-failed", service])
+    return _activate(host, service, verb)
+
+
 def _restart_if_pending(host, service: str, check: list[str]) -> tuple[bool | None, str]:
     """Run ``check`` after a reload; when it prints anything the service waits for a restart
     and gets it. Returns (None, what waited) after a restart, (True, "") when none was needed,
@@ -320,12 +341,14 @@ def apply(
             stage, detail = "validate", _output(rc, out, err)
             result.validate_output = detail
 
-    # A unit's drop-in written before this transaction (a sandbox) takes effect with the
-    # activation below once systemd has read it again.
+    # A unit's drop-in written before this transaction (a sandbox), or a unit file among its
+    # files, takes effect with the activation below once systemd has read it again.
+    reloaded = False
     if stage is None and daemon_reload and service and activate != "none":
         rc, out, err = host.run(["systemctl", "daemon-reload"])
         if rc != 0:
             stage, detail = "activate", f"systemctl daemon-reload failed: {_output(rc, out, err)}"
+        reloaded = rc == 0
 
     touched = stage is None
     if stage is None:
@@ -370,11 +393,14 @@ def apply(
             # After a restart the old files need one too: a reload would keep the new
             # restart-only settings running.
             verb = "restart" if result.restarted else activate
-            reactivated, reactivate_detail = _activate(host, service, verb)
-        elif result.activated:
-            # It was not running before: leave it as it was rather than on the new files.
+            reactivated, reactivate_detail = _return_to_old_files(host, service, verb, reloaded)
+        elif service and activate != "none":
+            # It was not running before: leave it as it was rather than on the new files (a
+            # failed start may have left it restarting by itself).
             rc, out, err = host.run(["systemctl", "stop", service])
             reactivated, reactivate_detail = rc == 0, _output(rc, out, err)
+            if reloaded:
+                reactivated, reactivate_detail = _daemon_reload(host, reactivated, reactivate_detail)
     result.restored = not failures and reactivated
     # Fully undone, the host is as it was before the run.
     result.changed = not result.restored

@@ -789,3 +789,48 @@ def test_a_failed_daemon_reload_restores_the_files_and_leaves_the_service_alone(
     assert "daemon-reload failed: bus error" in result.msg
     # the service never ran the new files: nothing to bring back
     assert host.commands == [NGINX_T, DAEMON_RELOAD]
+
+
+# --- the unit among the files: a failure returns the service to its old unit ------------
+
+RESET = ["systemctl", "reset-failed", "nginx.service"]
+STOP = ["systemctl", "stop", "nginx.service"]
+
+
+def test_a_failed_probe_after_daemon_reload_reads_the_old_unit_before_restarting_it():
+    host = FakeHost(OLD)
+    host.probes = [(False, "GET http://127.0.0.1:8000/healthz failed: connection refused")]
+    result = run(host, activate="restart", daemon_reload=True, probe={"url": "http://127.0.0.1:8000/healthz"})
+    assert result.failed_stage == "probe" and result.restored and not result.changed
+    assert host.files == OLD
+    # the restored unit is read again, the start limit a crash loop reached is cleared, then the restart
+    assert host.commands == [NGINX_T, DAEMON_RELOAD, RESTART, DAEMON_RELOAD, RESET, RESTART]
+    assert "runs them again" in result.msg
+
+
+def test_a_failed_restart_of_a_service_that_was_not_running_stops_it_and_forgets_the_new_unit():
+    host = FakeHost(OLD, active=False)
+    host.results[tuple(RESTART)] = [(1, "", "Job for nginx.service failed.")]
+    result = run(host, activate="restart", daemon_reload=True)
+    assert result.failed_stage == "activate" and result.restored
+    assert host.files == OLD
+    assert host.commands == [NGINX_T, DAEMON_RELOAD, RESTART, STOP, DAEMON_RELOAD]
+    assert "stopped again" in result.msg
+
+
+def test_a_failed_daemon_reload_after_the_restore_is_reported():
+    host = FakeHost(OLD)
+    host.probes = [(False, "refused")]
+    host.results[tuple(DAEMON_RELOAD)] = [(0, "", ""), (1, "", "bus error")]
+    result = run(host, activate="restart", daemon_reload=True, probe={"tcp_port": 80})
+    assert result.failed and result.restored is False and result.changed
+    assert "returning nginx.service to them failed: systemctl daemon-reload failed: bus error" in result.msg
+    # never restarted on the old files with the new unit still loaded
+    assert host.commands == [NGINX_T, DAEMON_RELOAD, RESTART, DAEMON_RELOAD]
+
+
+def test_a_reload_is_not_preceded_by_a_reset_of_the_start_limit():
+    host = FakeHost(OLD)
+    host.probes = [(False, "refused")]
+    run(host, probe={"tcp_port": 80})
+    assert RESET not in host.commands
