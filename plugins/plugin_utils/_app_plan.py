@@ -232,21 +232,44 @@ def prune_changes(releases_dir, remove):
     return [Change("prune", f"{releases_dir}/{name}", "beyond app_releases_kept") for name in remove]
 
 
-def restore_messages(name, unit, target, current):
-    """What the play says when release ``target`` fails its health check: the previous
-    release (the live one, unless it is the target) comes back."""
-    previous = current if current != target else None
-    if previous is None and target == current:
-        alone = "It was already the live release; the service keeps running on it with the new configuration."
-    else:
-        alone = f"There is no previous release to return to: {unit} is stopped."
+# What each configuration file is written from: named when a change of it fails.
+CONFIG_SOURCES = {
+    "unit": "the unit (from app_command, app_python, app_user, app_group, app_description,"
+    " app_stop_timeout, app_writable_paths, app_memory_deny_write_execute)",
+    "env": "the environment file (from app_environment, app_secret_environment, app_database, app_port)",
+}
+
+
+def config_changed(found, where):
+    """Which configuration files (CONFIG_SOURCES' keys) this run's changes rewrite."""
+    paths = {change.target for change in found if change.kind == "file"}
+    return [key for key, path in (("unit", where["unit_file"]), ("env", where["env_file"])) if path in paths]
+
+
+def restore_messages(name, unit, target, current, running, changed):
+    """What the play says when release ``target`` (or the new configuration ``changed`` of
+    the live one) fails to start or its health check. The transaction that switched to it
+    puts the previous files and ``current`` back and, when the service ran (``running``),
+    restarts it on them: ``previous`` is the release it then runs again."""
+    previous = current if running else None
     shown = json.dumps(previous)
+    if changed and target == current:
+        headline = f"The new configuration of {name} on release {json.dumps(target)} is unhealthy"
+    else:
+        headline = f"Release {json.dumps(target)} of {name} is unhealthy"
+    if changed:
+        headline += "; this run changed " + " and ".join(CONFIG_SOURCES[key] for key in changed)
+    same = "with the configuration it ran with" if changed else "as before"
     return {
         "previous": previous,
-        "headline": f"Release {json.dumps(target)} of {name} is unhealthy",
-        "alone": alone,
-        "restored": f"Restored: current points to release {shown} again, which passed its health check.",
-        "unhealthy": f"current points to release {shown} again, but it failed its health check too",
+        "headline": headline,
+        "restored": f"Restored: current points to release {shown} again, {same},"
+        " and it passed its health check.",
+        "unhealthy": f"current points to release {shown} again, {same}, but it failed its health check too",
+        "stopped": f"{unit} was not running before: it is stopped again, and its files are as they were.",
+        "unrestored": "Its previous files could not all be put back (above): fix them, then run the role.",
+        "unchanged": "This run changed neither the release nor its configuration, so there is nothing"
+        f" to return to: {unit} is stopped.",
     }
 
 

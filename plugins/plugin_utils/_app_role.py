@@ -273,6 +273,11 @@ def plan(model, inspection, context):
     result.secret = model["secret"]
     # No release runs here yet: nothing serves from this server.
     first_deploy = host["current"] is None
+    # A first deployment serves nothing and has no release to return to: it may wait for
+    # the tiers it depends on, which a sliced run (AWX job slicing) configures meanwhile.
+    retries = model["health_retries"]
+    if first_deploy:
+        retries = max(retries, model["health_first_retries"])
     result.data.update(
         {
             **values,
@@ -297,13 +302,7 @@ def plan(model, inspection, context):
             "unit_content": unit_content,
             "health_url": f"http://127.0.0.1:{model['port']}{model['health_path']}",
             "health_delay": model["health_delay"],
-            # A first deployment serves nothing and has no release to return to: it may wait for
-            # the tiers it depends on, which a sliced run (AWX job slicing) configures meanwhile.
-            "health_retries": (
-                max(model["health_retries"], model["health_first_retries"])
-                if first_deploy
-                else model["health_retries"]
-            ),
+            "health_retries": retries,
             "health_timeout": model["health_timeout"],
             "apt_cache_valid_time": model["apt_cache_valid_time"],
             "balancers": model["balancers"],
@@ -312,7 +311,17 @@ def plan(model, inspection, context):
             or _app_plan.restart(
                 result.changes, place, target, model["version"], host["current"], unit_state
             ),
-            "restore": _app_plan.restore_messages(model["name"], place["unit"], target, host["current"]),
+            # how long service_config's health probe keeps trying after the restart
+            "health_wait": retries * model["health_delay"],
+            "enable": (unit_state or {}).get("enabled") != "enabled",
+            "restore": _app_plan.restore_messages(
+                model["name"],
+                place["unit"],
+                target,
+                host["current"],
+                (unit_state or {}).get("active") == "active",
+                _app_plan.config_changed(result.changes, place),
+            ),
         }
     )
     return result

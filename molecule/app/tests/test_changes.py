@@ -99,14 +99,43 @@ def test_a_run_without_changes_touches_nothing(host, tmp_path):
 
 
 def test_broken_release_fails_and_the_previous_keeps_answering(host, tmp_path):
-    rc, output = run_playbook(variables(app_version="3", app_source=BROKEN), tmp_path)
+    env = host.file("/etc/demo/env").sha256sum
+    # with a new environment: the previous release comes back with the environment it ran with
+    rc, output = run_playbook(
+        variables(app_version="3", app_source=BROKEN, app_environment={"DEMO_GREETING": "other"}), tmp_path
+    )
     assert rc != 0, output
     flat = " ".join(output.split())
-    assert 'Release "3" of demo is unhealthy' in flat, output
-    assert 'Restored: current points to release "2" again' in flat, output
+    assert 'Release "3" of demo is unhealthy; this run changed the environment file' in flat, output
+    assert 'Restored: current points to release "2" again, with the configuration it ran with' in flat, output
     assert current(host) == "releases/2"
     assert answer(host)[1] == "2"
     assert get(host, "http://127.0.0.1:8000/healthz") == (200, "ok")
+    assert host.file("/etc/demo/env").sha256sum == env
+    assert "not-in-any-log-7c1e" not in output
+
+
+def test_a_broken_command_on_the_live_release_brings_back_its_unit(host, tmp_path):
+    before = snapshot(host)["files"]
+    rc, output = run_playbook(variables(app_version="2", app_command="python3 missing.py"), tmp_path)
+    assert rc != 0, output
+    flat = " ".join(output.split())
+    headline = 'The new configuration of demo on release "2" is unhealthy; this run changed the unit'
+    assert headline in flat, output
+    assert "app_command" in flat, output
+    assert 'Restored: current points to release "2" again, with the configuration it ran with' in flat, output
+    # the unit on disk and the one systemd runs are the previous ones, and it answers
+    assert snapshot(host)["files"] == before
+    assert "missing.py" not in host.check_output("systemctl show --property ExecStart --value demo.service")
+    assert host.service("demo.service").is_running
+    assert get(host, "http://127.0.0.1:8000/healthz") == (200, "ok")
+    # the next run restarts nothing; its one change is the prune of the broken release 3 the
+    # failed run before this one left (that run stopped before its prune)
+    pid = snapshot(host)["pid"]
+    rc, output = run_playbook(variables(app_version="2"), tmp_path)
+    assert rc == 0, output
+    assert recap(output) == 1 and "changed: [app-server] => (item=3)" in output, output
+    assert snapshot(host)["pid"] == pid
 
 
 def test_rollback_returns_to_the_previous_release(host, tmp_path):

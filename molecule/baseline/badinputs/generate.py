@@ -59,6 +59,12 @@ TOKENS = {
     "sshd": ' ,#"',
     "name": " /:;,'\"$*?<>|&",
     "cron": ";\"'\\$`|&",
+    # A command line (ExecStart=): a space separates its words, '%' and '$' are doubled by
+    # construction and ';' inside a word is literal, so inserting any of them gives another
+    # well-formed command that only running it can judge (molecule/app tests that one: it fails
+    # its health check and the previous unit comes back). What breaks the line's syntax is a
+    # quote left open, an escape, or ';' as a word of its own (a second command).
+    "exec": ['"', "'", "\\", " ; "],
 }
 
 
@@ -393,7 +399,7 @@ FIELDS = [
     # app (bl-app): names that become units, users and directories; the environment file
     F(["app_name"], ["escape", "control", "token"], syntax="unit"),
     F(["app_version"], ["escape", "control"]),
-    F(["app_command"], ["control", "token"], syntax="unit"),
+    F(["app_command"], ["control", "token"], syntax="exec"),
     F(["app_port"], ["number", "type"], range=(1, 65535), exact=True, type="int"),
     F(["app_user"], ["control", "token"], syntax="name", fresh="demo"),
     F(["app_base_dir"], ["path"], fresh="/srv"),

@@ -218,26 +218,47 @@ def test_restart(changes, target, current, unit_state, expected):
 
 
 @pytest.mark.parametrize(
-    ("target", "current", "previous", "said"),
+    ("target", "current", "running", "changed", "previous", "headline"),
     [
-        ("2", "1", "1", None),
+        # another release: the live one comes back
+        ("2", "1", True, [], "1", 'Release "2" of demo is unhealthy'),
+        # the live release with a new unit: it comes back with the unit it ran with
         (
             "2",
             "2",
-            None,
-            "It was already the live release; the service keeps running on it with the new configuration.",
+            True,
+            ["unit"],
+            "2",
+            'The new configuration of demo on release "2" is unhealthy; this run changed the unit (from',
         ),
-        ("2", None, None, "There is no previous release to return to: demo.service is stopped."),
+        # a first deployment, and a stopped service: nothing runs again
+        ("2", None, False, ["unit", "env"], None, 'Release "2" of demo is unhealthy; this run changed the'),
+        ("2", "1", False, [], None, 'Release "2" of demo is unhealthy'),
     ],
 )
-def test_restore_messages(target, current, previous, said):
-    messages = p.restore_messages("demo", "demo.service", target, current)
+def test_restore_messages(target, current, running, changed, previous, headline):
+    messages = p.restore_messages("demo", "demo.service", target, current, running, changed)
     assert messages["previous"] == previous
-    assert messages["headline"] == f'Release "{target}" of demo is unhealthy'
+    assert messages["headline"].startswith(headline)
+    for key in changed:
+        assert p.CONFIG_SOURCES[key] in messages["headline"]
+    if "env" in changed:
+        assert "the environment file (from app_environment, app_secret_environment" in messages["headline"]
+    same = "with the configuration it ran with" if changed else "as before"
     if previous:
-        assert (
-            messages["restored"]
-            == f'Restored: current points to release "{previous}" again, which passed its health check.'
+        assert messages["restored"] == (
+            f'Restored: current points to release "{previous}" again, {same}, and it passed its health check.'
         )
-    else:
-        assert messages["alone"] == said
+    assert messages["stopped"].startswith("demo.service was not running before: it is stopped again")
+    assert messages["unchanged"].endswith("nothing to return to: demo.service is stopped.")
+
+
+def test_config_changed_names_the_unit_and_the_environment_file_only():
+    found = [
+        Change("file", WHERE["unit_file"], "content differs"),
+        Change("file", WHERE["release_dir"] + "/app.py", "content differs"),
+        Change("release", "3", "switch"),
+    ]
+    assert p.config_changed(found, WHERE) == ["unit"]
+    assert p.config_changed([*found, Change("file", WHERE["env_file"], "mode")], WHERE) == ["unit", "env"]
+    assert p.config_changed(found[1:], WHERE) == []

@@ -307,6 +307,8 @@ def test_a_fresh_host_gets_everything(source, tmp_path):
     assert data["restore"]["previous"] is None
     # the first deployment waits longer for its health (app_health_first_retries)
     assert data["first_deploy"] is True and data["health_retries"] == 20
+    # service_config's health probe waits as long as those tries would
+    assert data["health_wait"] == 20 * data["health_delay"]
     assert context.rendered[0][0] == "app.service.j2"
     assert context.rendered[0][1]["plan"]["env_file"] == "/etc/demo/env"
 
@@ -415,3 +417,11 @@ def test_an_unsupported_release_fails(source, tmp_path):
     given["os"] = {"id": "ubuntu", "name": "Ubuntu", "version_id": "24.04", "version": "24.04"}
     plan = _app_role.plan(model, given, Context())
     assert plan.problems == ["groundwork.server.app supports Debian 12 and 13; this host runs Ubuntu 24.04."]
+
+
+@pytest.mark.parametrize(("enabled", "enable"), [("enabled", False), ("disabled", True), ("", True)])
+def test_the_unit_is_enabled_only_when_it_is_not(source, tmp_path, enabled, enable):
+    model = validated(source, tmp_path)
+    found = inspection(model, host())
+    found["units"]["demo.service"]["enabled"] = enabled
+    assert _app_role.plan(model, found, Context()).data["enable"] is enable
