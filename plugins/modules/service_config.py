@@ -161,9 +161,14 @@ options:
         type: str
         default: 127.0.0.1
       timeout:
-        description: Seconds to keep trying.
+        description: Seconds to keep trying. A failed attempt is tried again after half a second.
         type: float
         default: 10
+      request_timeout:
+        description:
+          - Seconds one attempt may take (a request, a connection).
+          - Without it, O(probe.timeout) but at least 1 and at most 5 seconds.
+        type: float
 notes:
   - The previous content is kept in memory for the duration of the run, so no backup files
     are left behind on the host.
@@ -275,6 +280,7 @@ PROBE_OPTIONS = {
     "tcp_port": {"type": "int"},
     "host": {"type": "str", "default": "127.0.0.1"},
     "timeout": {"type": "float", "default": 10},
+    "request_timeout": {"type": "float"},
 }
 
 

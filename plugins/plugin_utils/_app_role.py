@@ -312,7 +312,7 @@ def plan(model, inspection, context):
                 result.changes, place, target, model["version"], host["current"], unit_state
             ),
             # how long service_config's health probe keeps trying after the restart
-            "health_wait": retries * model["health_delay"],
+            "health_wait": max(1, retries * model["health_delay"]),
             "enable": (unit_state or {}).get("enabled") != "enabled",
             "restore": _app_plan.restore_messages(
                 model["name"],

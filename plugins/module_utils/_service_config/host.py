@@ -123,7 +123,8 @@ class LocalHost:
             self._sleep(0.5)
 
     def _probe_once(self, spec: dict) -> tuple[bool, str]:
-        timeout = max(1.0, min(5.0, float(spec.get("timeout") or 10)))
+        # one attempt: request_timeout when given, else up to 5 s within the whole timeout
+        timeout = float(spec.get("request_timeout") or max(1.0, min(5.0, float(spec.get("timeout") or 10))))
         if spec.get("url"):
             return probe_url(spec, timeout)
         host, port = spec.get("host") or "127.0.0.1", int(spec["tcp_port"])

@@ -614,6 +614,23 @@ def test_local_host_probe_retries_until_the_timeout():
     assert not ok and "127.0.0.1:1" in detail
 
 
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [({"timeout": 60}, 5.0), ({"timeout": 0.2}, 1.0), ({"timeout": 60, "request_timeout": 12}, 12.0)],
+)
+def test_one_attempt_of_the_probe_waits_request_timeout_or_up_to_five_seconds(monkeypatch, spec, expected):
+    seen = []
+    monkeypatch.setattr(
+        "ansible_collections.groundwork.server.plugins.module_utils._service_config.host.probe_url",
+        lambda given, timeout: seen.append(timeout) or (True, "answered 200"),
+    )
+    assert LocalHost(run=None).probe({"url": "http://127.0.0.1:8000/healthz", **spec}) == (
+        True,
+        "answered 200",
+    )
+    assert seen == [expected]
+
+
 def test_local_host_tcp_probe_succeeds_on_a_listening_port():
     import socket
 
