@@ -47,7 +47,12 @@
 #                                           with become; pipelining and ControlPersist from
 #                                           ansible.cfg; the ControlPersist masters' CPU is not
 #                                           counted, they leave the process tree)
-# each printing fleet-forks: / fleet-connection: lines.
+# each printing fleet-forks: / fleet-connection: lines, and
+#   GW_FLEET_AGAINST=REV                    a git revision: GW_FLEET_CHANGE change runs of the
+#                                           largest fleet with this tree's collection and as many
+#                                           with the collection (roles, plugins, playbooks) as it
+#                                           was at REV, alternately on the same containers, and
+#                                           the ratio of their medians (fleet-against: line).
 #
 # Settings (environment):
 #   GW_FLEET_SIZES="4 8 16 32"  sizes, each from 4 to 64 hosts (memory: about 100 MB a container)
@@ -80,6 +85,7 @@ RELEASE="${GW_FLEET_RELEASE:-12}"
 SVG="${GW_FLEET_SVG-$GW_ROOT/docs/fleet.svg}"
 SWEEP_FORKS="${GW_FLEET_SWEEP_FORKS:-}"
 SWEEP_CONNECTIONS="${GW_FLEET_SWEEP_CONNECTIONS:-}"
+AGAINST="${GW_FLEET_AGAINST:-}"
 MAX_HOSTS=64
 NETWORK=gwfleet-net
 LABEL=org.groundwork.fleet
@@ -103,6 +109,10 @@ done
 for connection in $SWEEP_CONNECTIONS; do
   case "$connection" in docker | docker_api | ssh) ;; *) die "GW_FLEET_SWEEP_CONNECTIONS: '$connection' is not docker, docker_api or ssh" ;; esac
 done
+if [ -n "$AGAINST" ]; then
+  git -C "$GW_ROOT" rev-parse --verify --quiet "$AGAINST^{commit}" >/dev/null \
+    || die "GW_FLEET_AGAINST: '$AGAINST' is not a commit of this repository"
+fi
 
 WORK="$(mktemp -d /tmp/gwfleet.XXXXXX)"
 RUN_ID="$(basename "$WORK")"
@@ -218,15 +228,18 @@ write_inventory() {
 }
 
 # run_site NAME INVENTORY TIMEOUT [ARGS...]: one measured site.yml run; prints measure.py's line
-# (wall_s cpu_s pss_mb rss_mb rc) with load=; the output goes to $WORK/logs/NAME.log.
+# (wall_s cpu_s pss_mb rss_mb rc) with load=; the output goes to $WORK/logs/NAME.log. With
+# SITE_TREE set, the playbook and the collection are that tree's (ansible.cfg stays this one's).
 run_site() {
   local name="$1" inventory="$2" timeout="$3" load line
   shift 3
-  local forks=()
+  local forks=() site=(playbooks/site.yml)
   [ -n "$FORKS" ] && forks=(-f "$FORKS")
+  [ -n "${SITE_TREE:-}" ] && site=("$SITE_TREE/playbooks/site.yml")
   load="$(load1)"
-  line="$(cd "$GW_ROOT" && python3 "$FLEET/measure.py" --timeout "$timeout" --output "$WORK/logs/$name.log" -- \
-    ansible-playbook -i "$inventory/hosts.yml" playbooks/site.yml "${forks[@]}" "$@")"
+  line="$(cd "$GW_ROOT" && ${SITE_TREE:+env ANSIBLE_COLLECTIONS_PATH="$SITE_TREE/../../.."} \
+    python3 "$FLEET/measure.py" --timeout "$timeout" --output "$WORK/logs/$name.log" -- \
+    ansible-playbook -i "$inventory/hosts.yml" "${site[@]}" "${forks[@]}" "$@")"
   if [ "$(field rc "$line")" != 0 ]; then
     tail -n 40 "$WORK/logs/$name.log" >&2
     [ "$(field rc "$line")" = 124 ] && die "run $name took longer than $timeout s and was stopped"
@@ -345,6 +358,41 @@ sweep() {
   done
 }
 
+# against SIZE REV: change runs of the largest fleet, round by round with this tree's collection
+# and with the collection as it was at REV (git archive into the work directory), on the same
+# containers and inventory; each run sets a new FLEET_SETTING, so both restart every
+# application server, one at a time, drained from both balancers.
+against() {
+  local size="$1" rev="$2" round side line apps
+  local tree="$WORK/against/ansible_collections/groundwork/server"
+  apps="$(python3 "$FLEET/inventory.py" --hosts "$size" --databases "$DATABASES" --names | grep -c -- '-app')"
+  mkdir -p "$tree"
+  git -C "$GW_ROOT" archive "$rev" | tar -x -C "$tree"
+  : >"$WORK/against-here"
+  : >"$WORK/against-rev"
+  for ((round = 1; round <= CHANGE; round++)); do
+    for side in here rev; do
+      CURRENT_SETTING=$((CURRENT_SETTING + 1))
+      log "Fleet of $size: change run with the collection $([ "$side" = rev ] && echo "at $rev" || echo "of this tree") (round $round of $CHANGE)"
+      if [ "$side" = rev ]; then
+        line="$(SITE_TREE="$tree" run_site "against-$side-$round" "$WORK/inventory-$size" $((600 + 60 * apps)) -e "fleet_setting=$CURRENT_SETTING")"
+      else
+        line="$(run_site "against-$side-$round" "$WORK/inventory-$size" $((600 + 60 * apps)) -e "fleet_setting=$CURRENT_SETTING")"
+      fi
+      check_change "$WORK/logs/against-$side-$round.log" "$size"
+      printf '%s\n' "$line" >>"$WORK/against-$side"
+    done
+  done
+  local here there
+  here="$(while read -r line; do field wall_s "$line"; done <"$WORK/against-here" | median)"
+  there="$(while read -r line; do field wall_s "$line"; done <"$WORK/against-rev" | median)"
+  printf 'fleet-against: hosts=%s rev=%s change_s=%s change_s_rev=%s ratio=%s runs=[%s] runs_rev=[%s]\n' \
+    "$size" "$(git -C "$GW_ROOT" rev-parse --short "$rev")" "$here" "$there" \
+    "$(awk -v a="$here" -v b="$there" 'BEGIN {printf "%.2f", a / b}')" \
+    "$(while read -r line; do printf '%s ' "$(field wall_s "$line")"; done <"$WORK/against-here" | sed 's/ $//')" \
+    "$(while read -r line; do printf '%s ' "$(field wall_s "$line")"; done <"$WORK/against-rev" | sed 's/ $//')"
+}
+
 main() {
   ensure_container_workspace "$RELEASE"
   have ssh-keygen || apt_install openssh-client
@@ -378,6 +426,7 @@ main() {
   [ -z "$SWEEP_FORKS" ] || sweep forks "$size" $SWEEP_FORKS
   # shellcheck disable=SC2086
   [ -z "$SWEEP_CONNECTIONS" ] || sweep connection "$size" $SWEEP_CONNECTIONS
+  [ -z "$AGAINST" ] || against "$size" "$AGAINST"
 }
 
 main "$@"
