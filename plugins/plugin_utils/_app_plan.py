@@ -292,10 +292,10 @@ def restart(found, where, target, version, current, unit_state):
     """Whether the service restarts: another release goes live, the live release's files,
     the environment file or the unit change, or it is not running."""
     release = where["release_dir"] + "/"
+    if config_changed(found, where):
+        return True
     for change in found:
         if change.kind == "release":
-            return True
-        if change.kind == "file" and change.target in (where["env_file"], where["unit_file"]):
             return True
         if target == version and (
             (change.kind == "file" and change.target.startswith(release)) or change.kind == "virtualenv"
