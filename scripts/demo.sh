@@ -16,9 +16,10 @@
 #                                 ~/.cache/groundwork/apt; "off": each container downloads itself)
 #   GW_VENV, GW_IMAGE_REPO        another virtualenv or image name (scripts/lib/common.sh, images.sh)
 #
-# On a fresh machine the steps that do not wait for each other run in parallel: once the
-# Debian packages the machine lacks are installed (one apt transaction), the virtualenv is
-# built while the Docker engine starts and the base image is built. The containers share one
+# On a fresh machine the steps that do not wait for each other run in parallel: the base
+# image's file system is built (debootstrap) from the moment debootstrap is installed, while
+# the other Debian packages the machine lacks are installed (one apt transaction), the
+# virtualenv is built and the Docker engine starts. The containers share one
 # package cache on the Docker host (scripts/demo/apt_cache.py, an apt proxy only the demo's
 # containers are pointed at): each package is downloaded from the mirror once. The time of
 # each step is printed at the end.
@@ -249,16 +250,26 @@ host_packages() {
 }
 
 # Everything before the containers, the independent parts at the same time: the venv, and
-# the engine then the base image. Each part's messages are shown when it ends.
+# the engine then the base image. Each part's messages are shown when it ends. On a machine
+# without the engine (so without the image) the image's file system, most of a fresh
+# machine's wait, is built from the moment debootstrap is there, while the rest of the
+# Debian packages install and the engine starts; the engine only imports it.
 prepare() {
-  timed "Debian packages for the demo (one transaction)" host_packages
   mkdir -p "$DEMO_DIR"
+  local rootfs="" rootfs_job="" rootfs_log="$DEMO_DIR/prepare-rootfs.log"
+  if ! have dockerd && is_root && have apt-get; then
+    timed "Debian packages for the base image" apt_install debootstrap debian-archive-keyring
+    rootfs="$(mktemp -d /var/tmp/groundwork-rootfs-"$RELEASE".XXXXXX)"
+    (timed "base image file system (debootstrap)" build_rootfs "$RELEASE" "$rootfs") >"$rootfs_log" 2>&1 &
+    rootfs_job=$!
+  fi
+  timed "Debian packages for the demo (one transaction)" host_packages
   local venv_log="$DEMO_DIR/prepare-venv.log" engine_log="$DEMO_DIR/prepare-engine.log"
   (timed "virtualenv ($GW_VENV)" ensure_venv_profile demo) >"$venv_log" 2>&1 &
   local venv_job=$!
   (
     timed "Docker engine" ensure_docker
-    timed "base image $GW_IMAGE_REPO:$RELEASE" ensure_images "$RELEASE"
+    [ -n "$rootfs" ] || timed "base image $GW_IMAGE_REPO:$RELEASE" ensure_images "$RELEASE"
   ) >"$engine_log" 2>&1 &
   local engine_job=$!
   ensure_collection_link
@@ -266,6 +277,19 @@ prepare() {
   local failed=""
   wait "$engine_job" || failed="the Docker engine or the base image ($engine_log)"
   cat "$engine_log" >&2
+  if [ -n "$rootfs_job" ]; then
+    if wait "$rootfs_job"; then
+      cat "$rootfs_log" >&2
+      # An engine installed over a kept /var/lib/docker may have the image already.
+      if [ -z "$failed" ] && ! image_current "$RELEASE"; then
+        timed "base image $GW_IMAGE_REPO:$RELEASE (import)" import_rootfs "$RELEASE" "$rootfs"
+      fi
+    else
+      cat "$rootfs_log" >&2
+      failed="${failed:+$failed and }the base image's file system ($rootfs_log)"
+    fi
+    rm -rf "$rootfs"
+  fi
   wait "$venv_job" || failed="${failed:+$failed and }the virtualenv ($venv_log)"
   cat "$venv_log" >&2
   [ -z "$failed" ] || die "could not prepare $failed"

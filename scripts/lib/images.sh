@@ -18,23 +18,32 @@ debian_codename() {
   esac
 }
 
+# image_current RELEASE: the engine has the image of RELEASE built by this recipe.
+image_current() {
+  local have_recipe
+  have_recipe="$(docker image inspect -f '{{ index .Config.Labels "org.groundwork.recipe" }}' "$GW_IMAGE_REPO:$1" 2>/dev/null || true)"
+  [ "$have_recipe" = "$(image_recipe_hash)" ]
+}
+
 ensure_image() {
   local release="$1"
-  local tag="$GW_IMAGE_REPO:$release"
-  local recipe
-  recipe="$(image_recipe_hash)"
-  local have_recipe
-  have_recipe="$(docker image inspect -f '{{ index .Config.Labels "org.groundwork.recipe" }}' "$tag" 2>/dev/null || true)"
-  [ "$have_recipe" = "$recipe" ] && return 0
-
-  is_root || die "building $tag needs root (debootstrap)"
+  image_current "$release" && return 0
+  is_root || die "building $GW_IMAGE_REPO:$release needs root (debootstrap)"
   apt_install debootstrap debian-archive-keyring
-  local codename rootfs
-  codename="$(debian_codename "$release")"
+  local rootfs
   rootfs="$(mktemp -d /var/tmp/groundwork-rootfs-"$release".XXXXXX)"
   # shellcheck disable=SC2064
   trap "rm -rf '$rootfs'" RETURN
-  log "Building image $tag from Debian $codename with debootstrap (about a minute)"
+  build_rootfs "$release" "$rootfs"
+  import_rootfs "$release" "$rootfs"
+}
+
+# build_rootfs RELEASE DIR: the image's file system in DIR (empty), without the engine: on a
+# fresh machine this starts while the engine is still being installed (scripts/demo.sh).
+build_rootfs() {
+  local release="$1" rootfs="$2" codename
+  codename="$(debian_codename "$release")"
+  log "Building the file system of $GW_IMAGE_REPO:$release from Debian $codename with debootstrap (about a minute)"
   debootstrap --variant=minbase \
     --include=python3,systemd,systemd-sysv,dbus,sudo,ca-certificates,iproute2 \
     "$codename" "$rootfs" "$GW_DEBIAN_MIRROR" >"$rootfs.log" 2>&1 \
@@ -79,12 +88,17 @@ EOF
   : >"$rootfs/etc/machine-id"
   rm -f "$rootfs/var/lib/dbus/machine-id"
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+}
 
+# import_rootfs RELEASE DIR: the file system build_rootfs made, as the image of RELEASE.
+import_rootfs() {
+  local release="$1" rootfs="$2"
+  local tag="$GW_IMAGE_REPO:$release"
   tar -C "$rootfs" -c . | docker import \
     -c 'CMD ["/lib/systemd/systemd"]' \
     -c 'ENV container=docker' \
-    -c "LABEL org.groundwork.recipe=$recipe org.groundwork.debian=$release" \
-    - "$tag" >/dev/null
+    -c "LABEL org.groundwork.recipe=$(image_recipe_hash) org.groundwork.debian=$release" \
+    - "$tag" >/dev/null || die "the engine could not import the file system of $tag"
   log "Built $tag"
 }
 
