@@ -71,6 +71,12 @@ state:
   returned: always
   type: str
   sample: created
+certificate:
+  description:
+    - The CA certificate (PEM) in O(path) after the run, the one a concurrent run made included
+      (public: the key never leaves O(path)).
+  returned: when the CA exists after the run (not when check mode only tells it would be created)
+  type: str
 """
 
 import datetime
@@ -190,10 +196,21 @@ def place(directory, new, wait=WAIT_FOR_OTHER_RUN):
     return "created"
 
 
+def certificate_of(directory):
+    """The CA certificate in place (the tls role plans with it without reading it again)."""
+    with open(os.path.join(directory, CERTIFICATE), encoding="utf-8") as handle:
+        return handle.read()
+
+
 def run(params, check_mode, wait=WAIT_FOR_OTHER_RUN):
     directory = params["path"]
     if exists(directory):
-        return {"changed": False, "state": "present", "msg": f"the internal CA in {directory} exists"}
+        return {
+            "changed": False,
+            "state": "present",
+            "msg": f"the internal CA in {directory} exists",
+            "certificate": certificate_of(directory),
+        }
     check_input(params["common_name"], params["days"])
     if check_mode:
         return {"changed": True, "state": "created", "msg": f"would create the internal CA in {directory}"}
@@ -212,8 +229,14 @@ def run(params, check_mode, wait=WAIT_FOR_OTHER_RUN):
             "changed": False,
             "state": state,
             "msg": f"another run created the internal CA in {directory} first",
+            "certificate": certificate_of(directory),
         }
-    return {"changed": True, "state": state, "msg": f"internal CA {state} in {directory}"}
+    return {
+        "changed": True,
+        "state": state,
+        "msg": f"internal CA {state} in {directory}",
+        "certificate": certificate_of(directory),
+    }
 
 
 def main():

@@ -5,7 +5,9 @@
 
 - ``validate``: the certificates and settings (_tls_model.py), and the internal CA's
   certificate: read on the controller, or from ``__tls_ca_read`` (tasks/decide.yml reads it
-  on a designated CA host first).
+  on a designated CA host first) or from ``__tls_ca_made`` (the CA created in this run).
+- ``validated`` (``step: validate``): the internal CA and whether it is to be created;
+  tasks/decide.yml creates it before the host is read, so the plan that follows has it.
 - ``request``: one inspection - the files the role may write, the renewal units, the
   packages, and the probe (_probes/tls.py: certificates, keys, key group, trust store).
 - ``plan``: what each certificate needs (_tls_plan.py), the files (_tls_files.py, compared
@@ -13,7 +15,8 @@
   the applying tasks use (tasks/apply.yml).
 
 The apply step decides again (tasks/decide.yml with ``__tls_phase``) after it installed
-packages or created the internal CA (``installed``: now the certificates can be read), and
+packages or created the internal CA in tasks/apply.yml (``installed``: now the certificates
+can be read; the CA is normally created before the first plan already), and
 after it issued certificates (``issued``: the files then hold what was signed, taken from
 ``__tls_signed_self`` and ``__tls_signed_ca``).
 
@@ -108,6 +111,16 @@ def ca_from_read(result):
         return base64.b64decode(result["content"]).decode("utf-8")
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
+
+
+def ca_from_creation(valid, result):
+    """The CA certificate groundwork.server.internal_ca returned (``result``) when tasks/decide.yml
+    created it just before this plan, or None. ``valid``, the validation registered in the same
+    decision (skipped in later phases and in check mode), tells whether it did: a creation
+    registered by an earlier run of the role in the play does not count."""
+    created = isinstance(valid, dict) and (valid.get("ca") or {}).get("create") is True
+    certificate = result.get("certificate") if created and isinstance(result, dict) else None
+    return certificate if isinstance(certificate, str) and certificate else None
 
 
 def ca_on_controller(directory):
@@ -227,7 +240,12 @@ def validate(inputs, context):
         "apt_cache_valid_time": int(_get(inputs, "tls_apt_cache_valid_time")),
         "renew_fraction": int(_get(inputs, "tls_renew_fraction")),
     }
-    model["ca_pem"] = ca_on_controller(directory) if local else ca_from_read(_get(inputs, "__tls_ca_read"))
+    model["ca_pem"] = (
+        ca_on_controller(directory)
+        if local
+        else ca_from_creation(_get(inputs, "__tls_valid"), _get(inputs, "__tls_ca_made"))
+        or ca_from_read(_get(inputs, "__tls_ca_read"))
+    )
     model["phase"] = phase if phase in PHASES else None
     model["issued"] = (
         issued_from([_get(inputs, "__tls_signed_self"), _get(inputs, "__tls_signed_ca")])
@@ -235,6 +253,12 @@ def validate(inputs, context):
         else {}
     )
     return model, []
+
+
+def validated(model, context):
+    """What ``step: validate`` returns (tasks/decide.yml): the internal CA, and whether it is
+    created before the host is read, so that one inspection plans with it."""
+    return {"ca": ca_step(model, context.check_mode)[1]}
 
 
 # --- request -----------------------------------------------------------------------------
@@ -298,14 +322,17 @@ def request(model, context):
 # --- plan: pure functions ----------------------------------------------------------------
 
 
-def group_step(settings, host, check_mode):
-    """(changes, data) of the key group: created when missing; the consuming users that exist
-    join it (a user that does not exist yet joins on a later run, once installed)."""
+def group_step(settings, host, check_mode, wanted=True):
+    """(changes, data) of the key group: created when missing on a host that has private keys
+    or consuming users (``wanted``; a host that only trusts the CA needs none); the consuming
+    users that exist join it (a user that does not exist yet joins on a later run, once
+    installed)."""
     group = host.get("group") or {"exists": False, "members": []}
     users = host.get("users") or {}
     name = settings["key_group"]
     changes = []
-    if not group.get("exists"):
+    wanted = wanted or bool(settings["members"])
+    if not group.get("exists") and wanted:
         changes.append(Change("group", name, "does not exist"))
     joining = [
         user for user in settings["members"] if users.get(user) and user not in group.get("members", [])
@@ -316,7 +343,7 @@ def group_step(settings, host, check_mode):
         "key_group": name,
         # In check mode on a fresh host the group does not exist yet: keys stay root's.
         "key_group_now": name if exists or not check_mode else "root",
-        "group_create": not exists,
+        "group_create": not exists and wanted,
         "group_members": joining if exists or not check_mode else [],
         "missing_users": [user for user in settings["members"] if not users.get(user)],
     }
@@ -465,7 +492,7 @@ def plan(model, inspection, context, now=None):
 
     changes, ca = ca_step(model, check_mode)
     result.extend(changes)
-    changes, group = group_step(settings, host, check_mode)
+    changes, group = group_step(settings, host, check_mode, wanted=bool(model["certificates"]))
     result.extend(changes)
 
     issued = model["issued"]

@@ -34,6 +34,7 @@ def test_a_new_ca_is_a_p384_key_and_a_self_signed_ca_certificate_for_servers(tmp
     result = module.run(params(tmp_path), check_mode=False)
     assert result["changed"] and result["state"] == "created"
     directory = tmp_path / "ca"
+    assert result["certificate"] == (directory / "ca.crt").read_text()
     key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), password=None)
     cert = x509.load_pem_x509_certificate((directory / "ca.crt").read_bytes())
     assert isinstance(key.curve, ec.SECP384R1)
@@ -70,12 +71,13 @@ def test_an_existing_ca_is_never_touched(tmp_path):
     for check_mode in (False, True):
         result = module.run(params(tmp_path, common_name="another", days=1), check_mode=check_mode)
         assert not result["changed"] and result["state"] == "present"
+        assert result["certificate"] == before["ca.crt"].decode()
     assert {name: (directory / name).read_bytes() for name in before} == before
 
 
 def test_check_mode_reports_the_creation_and_writes_nothing(tmp_path):
     result = module.run(params(tmp_path), check_mode=True)
-    assert result["changed"] and "would create" in result["msg"]
+    assert result["changed"] and "would create" in result["msg"] and "certificate" not in result
     assert not (tmp_path / "ca").exists()
 
 
@@ -111,6 +113,7 @@ def test_a_run_that_finds_another_runs_key_keeps_that_runs_certificate(tmp_path)
     threading.Thread(target=other_run_finishes).start()
     result = module.run(params(tmp_path), check_mode=False, wait=5)
     assert not result["changed"] and result["state"] == "kept"
+    assert result["certificate"] == "the other run's certificate"
     assert (directory / "ca.key").read_bytes() == b"the other run's key"
     assert (directory / "ca.crt").read_bytes() == b"the other run's certificate"
     assert sorted(os.listdir(directory)) == ["ca.crt", "ca.key"]

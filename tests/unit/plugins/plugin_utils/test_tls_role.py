@@ -281,6 +281,42 @@ def test_a_new_internal_ca_is_created_and_decided_again():
     assert "certificate intranet (internal_ca): issue: the internal CA is new" in summary(plan)
 
 
+NEW_CA = "-----BEGIN CERTIFICATE-----\nNEW CA\n-----END CERTIFICATE-----\n"
+NOT_FOUND = {"failed": True, "msg": "file not found"}
+
+
+def test_the_validation_tells_that_the_ca_is_created_before_the_host_is_read():
+    context = Context()
+    model, problems = role.validate(inputs(__tls_ca_read=NOT_FOUND), context)
+    assert problems == []
+    ca = role.validated(model, context)["ca"]
+    assert ca["create"] and (ca["host"], ca["dir"]) == ("ca.example.lan", "~/.local/share/groundwork/ca")
+    model, problems = role.validate(inputs(), context)
+    assert not role.validated(model, context)["ca"]["create"]
+
+
+@pytest.mark.parametrize(
+    ("valid", "expected"),
+    [
+        ({"ca": {"create": True}}, NEW_CA),
+        # registered by an earlier run of the role in the play, or skipped (a later phase, check mode)
+        ({"ca": {"create": False}}, None),
+        ({"skipped": True}, None),
+    ],
+    ids=["created just before", "not created now", "validation skipped"],
+)
+def test_a_ca_created_just_before_the_plan_is_planned_with_at_once(valid, expected):
+    values = inputs(
+        __tls_ca_read=NOT_FOUND,
+        __tls_valid=valid,
+        __tls_ca_made={"changed": True, "state": "created", "certificate": NEW_CA},
+    )
+    data = decide(values).result()
+    assert data["ca"]["pem"] == expected
+    assert data["ca"]["create"] is (expected is None)
+    assert data["decide_again"] is (expected is None)
+
+
 @pytest.mark.parametrize(
     ("others", "trust", "create"),
     [
@@ -310,6 +346,21 @@ def test_a_host_that_only_trusts_the_ca_gets_it_in_the_same_run(others, trust, c
     assert problems == []
     data = role.plan(model, inspection(), context, now=T).result()
     assert data["ca"]["create"] is create
+
+
+@pytest.mark.parametrize(
+    ("certificates", "members", "created"),
+    [([], [], False), ([], ["www-data"], True), (None, [], True)],
+    ids=["trusts only", "consuming user", "certificate"],
+)
+def test_the_key_group_only_where_keys_are_read(certificates, members, created):
+    values = inputs(tls_key_group_members=members)
+    if certificates is not None:
+        values["tls_certificates"] = certificates
+    seen = inspection(probe={"group": {"exists": False, "members": []}, "users": {"www-data": True}})
+    plan = decide(values, seen)
+    assert plan.result()["group_create"] is created
+    assert ("group groundwork-tls: does not exist" in summary(plan)) is created
 
 
 def test_check_mode_on_a_fresh_host_predicts_and_guards_what_cannot_run():
