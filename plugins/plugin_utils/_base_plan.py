@@ -537,6 +537,9 @@ def decide(model, inspection, derived, rendered, check_mode=False):
             plan.extend([Change("link", LOCALE_DEFAULT, f"not a link to {LOCALE_LINK_TARGET}")])
             steps.append("locale_link")
     chrony_unit_changed = any(change.target == CHRONY_UNIT_DROPIN for change in plan.changes)
+    # journald reads its drop-in only when it starts: the system files' transaction restarts it
+    # (and takes the files back if it does not come up) only when that file changes.
+    journald_changed = any(change.target == JOURNALD for change in plan.changes)
 
     units = inspection.get("units") or {}
     wanted_units = [
@@ -581,9 +584,10 @@ def decide(model, inspection, derived, rendered, check_mode=False):
         "files": files,
         "write": write,
         "chrony_daemon_reload": chrony_unit_changed,
+        "journald_restart": journald_changed,
         "timers": timers,
         "users": users,
         "sysctl_apply": derived["sysctl_apply"],
-        "paths": {"journald": JOURNALD, "sysctl": SYSCTL, "sshd_dropin": SSHD_DROPIN},
+        "paths": {"sysctl": SYSCTL, "sshd_dropin": SSHD_DROPIN},
     }
     return plan

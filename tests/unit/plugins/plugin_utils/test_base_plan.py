@@ -346,6 +346,20 @@ def test_every_difference_is_named(variables, change, check_mode, expected, step
     assert sorted(plan.data["steps"]) == sorted(steps)
 
 
+@pytest.mark.parametrize(
+    ("path", "restart"),
+    [(bp.JOURNALD, True), (bp.SYSCTL, False)],
+    ids=["journald drop-in", "another system file"],
+)
+def test_journald_restarts_only_when_its_drop_in_changes(path, restart):
+    built = model()
+    inspection = converged(built, "12", "docker")
+    inspection["files"][path] = present("changed by hand\n", "0644")
+    plan = decide(built, inspection)
+    assert "system_files" in plan.data["steps"]
+    assert plan.data["journald_restart"] is restart
+
+
 def test_users_and_keys_go_to_their_tasks():
     built = model(
         base_admin_users=[
