@@ -73,8 +73,8 @@ state:
   sample: created
 certificate:
   description:
-    - The CA certificate (PEM) in O(path) after the run, the one a concurrent run made included
-      (public: the key never leaves O(path)).
+    - The CA certificate (PEM) in O(path) after the run, also when a concurrent run made it.
+    - Only the certificate; the key never leaves O(path).
   returned: when the CA exists after the run (not when check mode only tells it would be created)
   type: str
 """
