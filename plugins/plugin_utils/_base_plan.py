@@ -23,6 +23,7 @@ import json
 import posixpath
 import re
 
+from ansible_collections.groundwork.server.plugins.plugin_utils import _sshd_config_mismatches as sshd_check
 from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     Change,
     Plan,
@@ -33,6 +34,7 @@ from ansible_collections.groundwork.server.plugins.plugin_utils._plan import (
     unit_changes,
 )
 from ansible_collections.groundwork.server.plugins.plugin_utils._sshd_config_mismatches import (
+    mismatch_message,
     sshd_config_mismatches,
 )
 
@@ -51,6 +53,9 @@ SSHD_DROPIN_DIR = "/etc/ssh/sshd_config.d"
 # Sorts before the other drop-ins; sshd keeps the first value it reads for a keyword.
 SSHD_DROPIN = f"{SSHD_DROPIN_DIR}/00-groundwork.conf"
 SUDOERS = "/etc/sudoers.d/groundwork-admins"
+# The sshd transaction's checker, run on the host (sshd_validate below).
+with open(sshd_check.__file__, encoding="utf-8") as _source:
+    SSHD_CHECK_SOURCE = _source.read()
 JOURNALD = "/etc/systemd/journald.conf.d/90-groundwork.conf"
 SYSCTL = "/etc/sysctl.d/90-groundwork.conf"
 UNATTENDED = "/etc/apt/apt.conf.d/52groundwork-unattended-upgrades"
@@ -444,14 +449,10 @@ def user_changes(model, users_now, check_mode=False):
 # --- the plan on one host ---------------------------------------------------------------
 
 
-def sshd_mismatch_message(mismatches):
-    lines = "".join(
-        f"{m['key']} is {_json(m['effective'])}, wanted {_json(m['wanted'])}; " for m in mismatches
-    )
-    return (
-        f"The effective sshd configuration ('sshd -T') differs from {SSHD_DROPIN}: {lines}"
-        "a setting in /etc/ssh/sshd_config before its Include line wins over the drop-ins; move or remove it."
-    )
+def sshd_validate(settings):
+    """The checker of the sshd transaction: ``sshd -t``, then the candidate's ``sshd -T`` against
+    ``settings`` (plugin_utils/_sshd_config_mismatches.py, run on the host by python3)."""
+    return ["/usr/bin/python3", "-c", SSHD_CHECK_SOURCE, json.dumps(settings, sort_keys=True), SSHD_DROPIN]
 
 
 def host_problems(model, derived, inspection, sshd_pending):
@@ -467,14 +468,14 @@ def host_problems(model, derived, inspection, sshd_pending):
             " Use 'chrony', which tracks and serves time without touching the clock."
         )
     problems.extend(algorithm_problems(derived["sshd_settings"], model))
-    # The effective configuration is checked here when no sshd file changes; after a change
-    # the role plans again (tasks/verify.yml) and this check runs then.
+    # The effective configuration is checked here when no sshd file changes; a change is
+    # checked by its own transaction (sshd_validate) before sshd reloads.
     sshd = (inspection.get("probe") or {}).get("sshd") or {}
     if not sshd_pending:
         if isinstance(sshd.get("output"), str):
             mismatches = sshd_config_mismatches(sshd["output"], derived["sshd_settings"])
             if mismatches:
-                problems.append(sshd_mismatch_message(mismatches))
+                problems.append(mismatch_message(mismatches, SSHD_DROPIN))
         elif sshd.get("installed"):
             problems.append(
                 f"The effective sshd configuration could not be read ('sshd -T'): {sshd.get('error')}"
@@ -584,6 +585,7 @@ def decide(model, inspection, derived, rendered, check_mode=False):
         "files": files,
         "write": write,
         "chrony_daemon_reload": chrony_unit_changed,
+        "sshd_validate": sshd_validate(derived["sshd_settings"]) if sshd_pending else [],
         "journald_restart": journald_changed,
         "timers": timers,
         "users": users,

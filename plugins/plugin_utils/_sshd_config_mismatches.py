@@ -5,12 +5,24 @@
 """Which of the wanted sshd settings the effective configuration (what ``sshd -T`` prints)
 does not apply; the base role's plan (plugin_utils/_base_plan.py) checks a host with it.
 
+The same file is the checker of the base role's sshd transaction (groundwork.server.
+service_config's ``validate``): run on the host as ``python3 -c <this file> <wanted as JSON>
+<drop-in>``, it runs ``sshd -t`` and then compares ``sshd -T`` of the candidate files with the
+wanted settings, so a configuration whose effect differs is taken back before sshd reloads.
+It imports only the standard library.
+
 Import inside the collection as
     from ansible_collections.groundwork.server.plugins.plugin_utils._sshd_config_mismatches import (
         sshd_config_mismatches)
 """
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+SSHD = "/usr/sbin/sshd"
 
 # Keywords an sshd accepts but "sshd -T" does not print on every release: Debian 12's
 # OpenSSH 9.2 reads DebianBanner (a Debian patch) but leaves it out of the dump, 13's prints
@@ -55,3 +67,34 @@ def sshd_config_mismatches(output, wanted):
         if have is None or have.lower() != want.lower():
             mismatches.append({"key": key.lower(), "wanted": want, "effective": have})
     return mismatches
+
+
+def _json(value):
+    return json.dumps(value)
+
+
+def mismatch_message(mismatches, dropin):
+    lines = "".join(
+        f"{m['key']} is {_json(m['effective'])}, wanted {_json(m['wanted'])}; " for m in mismatches
+    )
+    return (
+        f"The effective sshd configuration ('sshd -T') differs from {dropin}: {lines}"
+        "a setting in /etc/ssh/sshd_config before its Include line wins over the drop-ins; move or remove it."
+    )
+
+
+def check_candidate(wanted, dropin, run=subprocess.run):
+    """(exit code, message) of the candidate configuration: sshd's own check, then its effect."""
+    for argv in ([SSHD, "-t"], [SSHD, "-T"]):
+        done = run(argv, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            return done.returncode, (done.stderr or done.stdout).strip()
+    mismatches = sshd_config_mismatches(done.stdout, wanted)
+    return (1, mismatch_message(mismatches, dropin)) if mismatches else (0, "")
+
+
+if __name__ == "__main__":
+    CODE, MESSAGE = check_candidate(json.loads(sys.argv[1]), sys.argv[2])
+    if MESSAGE:
+        print(MESSAGE, file=sys.stderr)
+    sys.exit(CODE)

@@ -11,13 +11,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import valid_vars
 
 testinfra_hosts = ["ansible://base-target"]
 
 SCENARIO = Path(__file__).resolve().parents[1]
 PLAYBOOK = SCENARIO / "bad_input.yml"
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-PUBKEY = (Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "id_base.pub").read_text().strip()
 PRIVATE_KEY_LINE = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
 
 # What the role manages; none of it may change when the input is bad.
@@ -32,26 +32,6 @@ WATCHED = [
     "/etc/sysctl.d/90-groundwork.conf",
     "/etc/default/locale",
 ]
-
-
-def valid_vars():
-    return {
-        "base_timezone": "Europe/Berlin",
-        "base_packages": ["less"],
-        "base_ntp_servers": ["base-peer"],
-        "base_journald_system_max_use": "200M",
-        "base_admin_users": [
-            {"name": "alice", "comment": "Alice Admin", "ssh_keys": [PUBKEY]},
-            {
-                "name": "bob",
-                "comment": "Bob Operator",
-                "sudo_nopasswd": False,
-                "groups": ["adm"],
-                "ssh_keys": [PUBKEY],
-            },
-            {"name": "carol", "state": "absent"},
-        ],
-    }
 
 
 def with_user(index, **changes):

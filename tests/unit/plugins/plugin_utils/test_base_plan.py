@@ -491,8 +491,10 @@ def test_the_effective_configuration_is_checked_after_the_sshd_change():
     inspection = converged(model())
     inspection["probe"]["sshd"].update(output=None, error="line 1: Bad configuration option: Nope")
     plan = decide(built, inspection)
-    # the drop-in changes: sshd -t decides when it is written, and the role plans again after
+    # the drop-in changes: its transaction checks it (sshd -t, then the effect) before sshd reloads
     assert plan.problems == [] and "sshd_files" in plan.data["steps"]
+    assert plan.data["sshd_validate"] == bp.sshd_validate(bp.derive(built, inspection)["sshd_settings"])
+    assert decide(model(), converged(model())).data["sshd_validate"] == []
 
 
 def test_without_openssh_every_algorithm_is_kept_and_nothing_is_checked():
