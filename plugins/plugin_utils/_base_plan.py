@@ -57,6 +57,7 @@ SUDOERS = "/etc/sudoers.d/groundwork-admins"
 with open(sshd_check.__file__, encoding="utf-8") as _source:
     SSHD_CHECK_SOURCE = _source.read()
 JOURNALD = "/etc/systemd/journald.conf.d/90-groundwork.conf"
+JOURNALD_UNIT = "systemd-journald.service"
 SYSCTL = "/etc/sysctl.d/90-groundwork.conf"
 UNATTENDED = "/etc/apt/apt.conf.d/52groundwork-unattended-upgrades"
 TIMESYNCD = "/etc/systemd/timesyncd.conf.d/groundwork.conf"
@@ -586,7 +587,9 @@ def decide(model, inspection, derived, rendered, check_mode=False):
         "write": write,
         "chrony_daemon_reload": chrony_unit_changed,
         "sshd_validate": sshd_validate(derived["sshd_settings"]) if sshd_pending else [],
-        "journald_restart": journald_changed,
+        # The system files' transaction restarts journald when its drop-in changes.
+        "system_service": JOURNALD_UNIT if journald_changed else None,
+        "system_activate": "restart" if journald_changed else "none",
         "timers": timers,
         "users": users,
         "sysctl_apply": derived["sysctl_apply"],

@@ -69,13 +69,9 @@ def sshd_config_mismatches(output, wanted):
     return mismatches
 
 
-def _json(value):
-    return json.dumps(value)
-
-
 def mismatch_message(mismatches, dropin):
     lines = "".join(
-        f"{m['key']} is {_json(m['effective'])}, wanted {_json(m['wanted'])}; " for m in mismatches
+        f"{m['key']} is {json.dumps(m['effective'])}, wanted {json.dumps(m['wanted'])}; " for m in mismatches
     )
     return (
         f"The effective sshd configuration ('sshd -T') differs from {dropin}: {lines}"

@@ -64,6 +64,15 @@ TRUST_PREFIX = "groundwork-"
 # A new key is generated next to the old one and renamed over it once its certificate is
 # written, so privkey.pem never belongs to a certificate that is not there yet.
 STAGED_KEY = "privkey.pem.new"
+# After the certificates are written (tasks/files.yml), in one command: the staged keys renamed
+# into place next to them, then the trust store rebuilt when the CA certificate in it changed.
+# Arguments: the certificate directory, the staged key's name, "yes" or "no" (the trust store),
+# the names of the issued certificates.
+FINISH_SCRIPT = (
+    'dir="$1"; staged="$2"; trust="$3"; shift 3; '
+    'for name; do mv -f -- "$dir/$name/$staged" "$dir/$name/privkey.pem" || exit 1; done; '
+    'if [ "$trust" = yes ]; then exec /usr/sbin/update-ca-certificates; fi'
+)
 PLACEHOLDER_DAYS = 90
 CA_DAYS = 3650
 LOCAL = ("localhost", "127.0.0.1")
@@ -443,6 +452,15 @@ def changed_names(changes, issued):
     return sorted(names)
 
 
+def finish_argv(issued, update_trust):
+    """The command that puts the issued keys in place and updates the trust store, or [] when
+    neither is to do."""
+    if not issued and not update_trust:
+        return []
+    flag = "yes" if update_trust else "no"
+    return ["/bin/sh", "-c", FINISH_SCRIPT, "sh", contracts.CERTIFICATE_DIR, STAGED_KEY, flag, *issued]
+
+
 def timer_step(acme, states, unit_files_change, missing, check_mode):
     """(changes, data) of the renewal timer (ours runs, certbot's is masked) or its removal."""
     timer = states.get(TIMER) or {}
@@ -547,6 +565,7 @@ def plan(model, inspection, context, now=None):
     result.extend(changes)
 
     items = issue_items(decided, bool(host.get("cryptography")), check_mode)
+    update_trust = bool(targets & trust_paths)
     result.secret = any(cert["provider"] == "provided" for cert in model["certificates"])
     result.data = {
         "packages": packages,
@@ -565,7 +584,8 @@ def plan(model, inspection, context, now=None):
         "key_attributes": [contracts.certificate_file(name, "privkey") for name in decided["key_attributes"]],
         "files": files,
         "spec_dir": SPEC_DIR,
-        "update_trust": bool(targets & trust_paths),
+        "update_trust": update_trust,
+        "finish_argv": finish_argv(sorted(issued), update_trust),
         "hook_dir": contracts.HOOK_DIR,
         # only certificates a consumer registered hooks for (none before the consumer's role ran)
         "hook_names": [name for name in changed_names(written, issued) if name in host.get("hooked", [])],

@@ -357,7 +357,8 @@ def test_journald_restarts_only_when_its_drop_in_changes(path, restart):
     inspection["files"][path] = present("changed by hand\n", "0644")
     plan = decide(built, inspection)
     assert "system_files" in plan.data["steps"]
-    assert plan.data["journald_restart"] is restart
+    assert plan.data["system_service"] == ("systemd-journald.service" if restart else None)
+    assert plan.data["system_activate"] == ("restart" if restart else "none")
 
 
 def test_users_and_keys_go_to_their_tasks():

@@ -156,6 +156,7 @@ def test_a_host_as_planned_has_nothing_to_do():
     assert summary(plan) == []
     data = plan.result()
     assert data["issue"] == [] and data["hook_names"] == [] and not data["update_trust"]
+    assert data["finish_argv"] == []
     assert not data["decide_again"] and not data["decide_issued"]
     assert not plan.secret
 
@@ -249,6 +250,16 @@ def test_after_signing_the_files_hold_the_signed_certificate_and_the_key_moves()
     assert files["/etc/ssl/groundwork/intranet/fullchain.pem"]["content"] == "NEW\n" + CA
     assert data["issued"] == ["intranet"] and data["hook_names"] == ["intranet"]
     assert not data["decide_issued"] and not data["decide_again"]
+    # the staged key goes into place; the trust store holds the CA already
+    assert data["finish_argv"][3:] == ["sh", "/etc/ssl/groundwork", "privkey.pem.new", "no", "intranet"]
+
+
+def test_a_missing_ca_in_the_trust_store_rebuilds_it_in_the_same_command():
+    trust = "/usr/local/share/ca-certificates/groundwork-demo.crt"
+    files = {path: state for path, state in as_planned_files().items() if path != trust}
+    data = decide(seen=inspection(probe={"trust_files": {}}, files=files)).result()
+    assert data["update_trust"] and data["issued"] == []
+    assert data["finish_argv"][3:] == ["sh", "/etc/ssl/groundwork", "privkey.pem.new", "yes"]
 
 
 def test_the_hooks_run_only_for_certificates_a_consumer_registered_hooks_for():
