@@ -25,6 +25,9 @@ SHELL = "/usr/sbin/nologin"
 # python3-apt: the apt module needs it (also for check mode).
 BASE_PACKAGES = ("python3-apt",)
 VENV_PACKAGE = "python3-venv"
+# The application's own directories, parents first; each owned by root and its group, 0750.
+DIRECTORIES = ("app_dir", "releases_dir", "conf_dir")
+DIRECTORY_MODE = "0750"
 
 
 def paths(name, base_dir, version):
@@ -131,8 +134,8 @@ def file_specs(where, group, manifest, version, rollback, env_content, unit_cont
     """The files and directories as the applying tasks leave them (``current`` is the
     release change, not a file)."""
     specs = [
-        {"path": where[key], "state": "directory", "owner": "root", "group": group, "mode": "0750"}
-        for key in ("app_dir", "releases_dir", "conf_dir")
+        {"path": where[key], "state": "directory", "owner": "root", "group": group, "mode": DIRECTORY_MODE}
+        for key in DIRECTORIES
     ]
     if not rollback:
         release = where["release_dir"]
@@ -193,10 +196,7 @@ def file_specs(where, group, manifest, version, rollback, env_content, unit_cont
 
 def inspected_files(where, manifest, rollback, marker):
     """The paths the inspection reads (digests and attributes)."""
-    files = [
-        where[key]
-        for key in ("app_dir", "releases_dir", "conf_dir", "current", "env_file", "unit_file", "history")
-    ]
+    files = [where[key] for key in (*DIRECTORIES, "current", "env_file", "unit_file", "history")]
     if not rollback:
         release = where["release_dir"]
         files += [release, f"{release}/{where['release_env']}", f"{release}/.venv/{marker}"]
@@ -219,6 +219,40 @@ def account_changes(user, group, home, comment, found):
         if differ:
             changes.append(Change("account", f"user {user}", f"{', '.join(differ)} differs"))
     return changes
+
+
+def wrong_directories(where, found):
+    """The application's directories that the changes name: missing, or with another owner,
+    group or mode than file_specs wants."""
+    targets = {change.target for change in found if change.kind == "file"}
+    return [where[key] for key in DIRECTORIES if where[key] in targets]
+
+
+def directories_argv(group, directories):
+    """The command that makes the directories what file_specs wants, or [] when none is to
+    make: one module run for all of them. install -d sets the owner, group and mode of a
+    directory that exists as well; missing parents get 0755, as ansible.builtin.file gives
+    them."""
+    if not directories:
+        return []
+    return ["/usr/bin/install", "-d", "-o", "root", "-g", group, "-m", DIRECTORY_MODE, "--", *directories]
+
+
+def release_steps(where, found):
+    """Which of the release's building tasks the changes need: the copy of the application
+    (a file or directory of the release differs), the version file, the virtualenv. A run
+    that changes only the configuration builds nothing."""
+    release = where["release_dir"]
+    version_file = f"{release}/{where['release_env']}"
+    targets = {change.target for change in found if change.kind == "file"}
+    return {
+        "copy_release": any(
+            target == release or (target.startswith(release + "/") and target != version_file)
+            for target in targets
+        ),
+        "write_release_env": version_file in targets,
+        "build_venv": any(change.kind == "virtualenv" for change in found),
+    }
 
 
 def release_change(target, current):

@@ -271,6 +271,9 @@ def plan(model, inspection, context):
         # balancer that could not drain the server): the service still runs on the old ones.
         result.extend([Change("service", place["unit"], f"running since before {', '.join(stale)} changed")])
     result.secret = model["secret"]
+    # In check mode the group may not exist yet: the files are compared as root's.
+    file_group = "root" if context.check_mode and not host["account"]["group"] else model["group"]
+    directories = _app_plan.wrong_directories(place, result.changes)
     # No release runs here yet: nothing serves from this server.
     first_deploy = host["current"] is None
     # A first deployment serves nothing and has no release to return to: it may wait for
@@ -292,7 +295,10 @@ def plan(model, inspection, context):
             "history_content": _app_plan.history_content(releases["history"]),
             "packages": wanted,
             "packages_missing": missing_packages(wanted, inspection["packages"]),
-            "file_group": "root" if context.check_mode and not host["account"]["group"] else model["group"],
+            "file_group": file_group,
+            **_app_plan.release_steps(place, result.changes),
+            "directories": directories,
+            "directories_argv": _app_plan.directories_argv(file_group, directories),
             "source_dir": model["source_dir"],
             "requirements_file": model["requirements_file"],
             "system_site_packages": model["system_site_packages"],

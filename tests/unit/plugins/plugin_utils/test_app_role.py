@@ -303,6 +303,23 @@ def test_a_fresh_host_gets_everything(source, tmp_path):
     assert data["is_python"] is True
     assert data["exec"] == "/srv/demo/current/.venv/bin/python3 app.py"
     assert data["file_group"] == "demo"
+    assert (data["copy_release"], data["write_release_env"], data["build_venv"]) == (True, True, True)
+    # the three directories with one command
+    assert data["directories"] == ["/srv/demo", "/srv/demo/releases", "/etc/demo"]
+    assert data["directories_argv"] == [
+        "/usr/bin/install",
+        "-d",
+        "-o",
+        "root",
+        "-g",
+        "demo",
+        "-m",
+        "0750",
+        "--",
+        "/srv/demo",
+        "/srv/demo/releases",
+        "/etc/demo",
+    ]
     assert data["health_url"] == "http://127.0.0.1:8000/healthz"
     assert data["restore"]["previous"] is None
     # the first deployment waits longer for its health (app_health_first_retries)
@@ -317,6 +334,7 @@ def test_check_mode_on_a_fresh_host_writes_as_root(source, tmp_path):
     model = validated(source, tmp_path)
     plan = _app_role.plan(model, inspection(model, host()), Context(check_mode=True))
     assert plan.data["file_group"] == "root"
+    assert plan.data["directories_argv"][5] == "root"
 
 
 def test_a_converged_host_changes_nothing(source, tmp_path):
@@ -326,6 +344,40 @@ def test_a_converged_host_changes_nothing(source, tmp_path):
     plan = _app_role.plan(model, inspection(model, probe, files), Context())
     assert plan.result()["changes"] == []
     assert plan.data["restart"] is False
+    assert plan.data["directories"] == [] and plan.data["directories_argv"] == []
+    assert not (plan.data["copy_release"] or plan.data["write_release_env"] or plan.data["build_venv"])
+
+
+@pytest.mark.parametrize(
+    ("drift", "steps"),
+    [
+        ({"/srv/demo/releases/1/app.py": {"state": "file", "sha256": "0" * 64}}, (True, False, False)),
+        ({"/srv/demo/releases/1/.groundwork-release.env": {"state": "absent"}}, (False, True, False)),
+        ({"/srv/demo/releases/1/.venv/.groundwork-ready-": {"state": "absent"}}, (False, False, True)),
+        ({"/etc/demo/env": {"state": "absent"}}, (False, False, False)),
+    ],
+)
+def test_only_the_parts_of_the_release_that_differ_are_built(source, tmp_path, drift, steps):
+    model = validated(source, tmp_path)
+    _first, files = converged(model)
+    for path, state in drift.items():
+        if path.endswith("-"):
+            path = next(p for p in files if ".groundwork-ready-" in p)
+        files[path] = state
+    probe = host("1", ["1"], ["1"], ["1"], ACCOUNT)
+    data = _app_role.plan(model, inspection(model, probe, files), Context()).data
+    assert (data["copy_release"], data["write_release_env"], data["build_venv"]) == steps
+
+
+def test_only_the_directories_that_differ_are_made(source, tmp_path):
+    model = validated(source, tmp_path)
+    _first, files = converged(model)
+    files["/srv/demo/releases"] = {**files["/srv/demo/releases"], "mode": "0755"}
+    probe = host("1", ["1"], ["1"], ["1"], ACCOUNT)
+    plan = _app_role.plan(model, inspection(model, probe, files), Context())
+    assert plan.result()["summary"] == ["file /srv/demo/releases: owner, group or mode differs"]
+    assert plan.data["directories"] == ["/srv/demo/releases"]
+    assert plan.data["directories_argv"][-2:] == ["--", "/srv/demo/releases"]
 
 
 @pytest.mark.parametrize(
