@@ -44,6 +44,9 @@ def paths(name, base_dir, version):
         "env_file": f"{conf_dir}/env",
         "unit": unit,
         "unit_file": f"/etc/systemd/system/{unit}",
+        # what `systemctl enable` makes for the unit's WantedBy=multi-user.target: written by
+        # the deploy's transaction with the unit, so a first deployment enables it in that run
+        "wants_link": f"/etc/systemd/system/multi-user.target.wants/{unit}",
         "release_dir": f"{app_dir}/releases/{version}",
         "release_env": RELEASE_ENV,
     }
@@ -182,6 +185,7 @@ def file_specs(where, group, manifest, version, rollback, env_content, unit_cont
             "mode": "0644",
         }
     )
+    specs.append({"path": where["wants_link"], "state": "link", "src": where["unit_file"]})
     specs.append(
         {
             "path": where["history"],
@@ -196,7 +200,9 @@ def file_specs(where, group, manifest, version, rollback, env_content, unit_cont
 
 def inspected_files(where, manifest, rollback, marker):
     """The paths the inspection reads (digests and attributes)."""
-    files = [where[key] for key in (*DIRECTORIES, "current", "env_file", "unit_file", "history")]
+    files = [
+        where[key] for key in (*DIRECTORIES, "current", "env_file", "unit_file", "wants_link", "history")
+    ]
     if not rollback:
         release = where["release_dir"]
         files += [release, f"{release}/{where['release_env']}", f"{release}/.venv/{marker}"]
@@ -219,6 +225,11 @@ def account_changes(user, group, home, comment, found):
         if differ:
             changes.append(Change("account", f"user {user}", f"{', '.join(differ)} differs"))
     return changes
+
+
+def differs(path, found):
+    """Whether the changes rewrite the file or link ``path``."""
+    return any(change.kind == "file" and change.target == path for change in found)
 
 
 def wrong_directories(where, found):
@@ -317,7 +328,8 @@ def changes(
         *file_changes(specs, files),
         *venv_missing,
         *release,
-        *unit_changes(unit, unit_state),
+        # enabling is the link among the files (wants_link)
+        *unit_changes(unit, unit_state, enabled=False),
         *prune,
     ]
 

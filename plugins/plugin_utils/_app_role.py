@@ -319,7 +319,9 @@ def plan(model, inspection, context):
             ),
             # how long service_config's health probe keeps trying after the restart
             "health_wait": max(1, retries * model["health_delay"]),
-            "enable": (unit_state or {}).get("enabled") != "enabled",
+            # the deploy's transaction writes both when it runs; else a task of their own
+            "enable": _app_plan.differs(place["wants_link"], result.changes),
+            "write_history": _app_plan.differs(place["history"], result.changes),
             "restore": _app_plan.restore_messages(
                 model["name"],
                 place["unit"],

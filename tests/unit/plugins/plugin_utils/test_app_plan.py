@@ -22,6 +22,7 @@ def test_paths():
         "env_file": "/etc/demo/env",
         "unit": "demo.service",
         "unit_file": "/etc/systemd/system/demo.service",
+        "wants_link": "/etc/systemd/system/multi-user.target.wants/demo.service",
         "release_dir": "/srv/demo/releases/2",
         "release_env": ".groundwork-release.env",
     }
@@ -95,6 +96,7 @@ def test_file_specs_of_a_deploy_and_of_a_rollback():
         "/srv/demo/releases/2/.groundwork-release.env",
         "/etc/demo/env",
         "/etc/systemd/system/demo.service",
+        "/etc/systemd/system/multi-user.target.wants/demo.service",
         "/srv/demo/history",
     ]
     assert by_path["/srv/demo/releases/2/static"]["mode"] == "0750"
@@ -115,6 +117,7 @@ def test_file_specs_of_a_deploy_and_of_a_rollback():
         "/etc/demo",
         "/etc/demo/env",
         "/etc/systemd/system/demo.service",
+        "/etc/systemd/system/multi-user.target.wants/demo.service",
         "/srv/demo/history",
     ]
 
@@ -128,13 +131,14 @@ def test_inspected_files():
         "/srv/demo/current",
         "/etc/demo/env",
         "/etc/systemd/system/demo.service",
+        "/etc/systemd/system/multi-user.target.wants/demo.service",
         "/srv/demo/history",
         "/srv/demo/releases/2",
         "/srv/demo/releases/2/.groundwork-release.env",
         "/srv/demo/releases/2/.venv/.groundwork-ready-abc",
         "/srv/demo/releases/2/app.py",
     ]
-    assert len(p.inspected_files(WHERE, {"app.py": {}}, True, marker)) == 7
+    assert len(p.inspected_files(WHERE, {"app.py": {}}, True, marker)) == 8
 
 
 GOOD_USER = {

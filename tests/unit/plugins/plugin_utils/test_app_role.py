@@ -102,6 +102,8 @@ ACCOUNT = {
 
 def observed(spec):
     """The file state a host has when the file is as the spec wants it."""
+    if spec.get("state") == "link":
+        return {"state": "link", "target": spec["src"]}
     attributes = {"owner": spec["owner"], "group": spec["group"], "mode": spec["mode"]}
     if spec.get("state") == "directory":
         return {"state": "directory", **attributes}
@@ -471,9 +473,38 @@ def test_an_unsupported_release_fails(source, tmp_path):
     assert plan.problems == ["groundwork.server.app supports Debian 12 and 13; this host runs Ubuntu 24.04."]
 
 
-@pytest.mark.parametrize(("enabled", "enable"), [("enabled", False), ("disabled", True), ("", True)])
-def test_the_unit_is_enabled_only_when_it_is_not(source, tmp_path, enabled, enable):
+WANTS = "/etc/systemd/system/multi-user.target.wants/demo.service"
+
+
+@pytest.mark.parametrize(
+    ("link", "enable", "summary"),
+    [
+        ({"state": "link", "target": "/etc/systemd/system/demo.service"}, False, []),
+        ({"state": "absent"}, True, [f"file {WANTS}: does not exist"]),
+        # enabled from somewhere else: the link is made ours
+        (
+            {"state": "link", "target": "/lib/systemd/system/demo.service"},
+            True,
+            [f"file {WANTS}: content differs"],
+        ),
+    ],
+)
+def test_the_unit_is_enabled_by_its_link_only_when_it_is_not(source, tmp_path, link, enable, summary):
     model = validated(source, tmp_path)
-    found = inspection(model, host())
-    found["units"]["demo.service"]["enabled"] = enabled
-    assert _app_role.plan(model, found, Context()).data["enable"] is enable
+    _first, files = converged(model)
+    files[WANTS] = link
+    probe = host("1", ["1"], ["1"], ["1"], ACCOUNT)
+    plan = _app_role.plan(model, inspection(model, probe, files), Context())
+    assert plan.data["enable"] is enable
+    assert plan.result()["summary"] == summary
+    # not a reason to restart: the task of its own writes it (with the history, unchanged here)
+    assert plan.data["restart"] is False and plan.data["write_history"] is False
+
+
+def test_a_first_deployment_enables_the_unit_in_its_transaction(source, tmp_path):
+    model = validated(source, tmp_path)
+    plan = _app_role.plan(model, inspection(model, host(), active="inactive"), Context())
+    assert plan.data["enable"] is True and plan.data["restart"] is True
+    assert plan.data["wants_link"] == WANTS
+    # the service line says only what the link does not: not running
+    assert plan.result()["summary"][-1] == "service demo.service: not running (inactive)"
