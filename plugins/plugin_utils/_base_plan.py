@@ -58,6 +58,11 @@ with open(sshd_check.__file__, encoding="utf-8") as _source:
     SSHD_CHECK_SOURCE = _source.read()
 JOURNALD = "/etc/systemd/journald.conf.d/90-groundwork.conf"
 JOURNALD_UNIT = "systemd-journald.service"
+# The checkers of the sudo rules and of the system files (apt reads the unattended upgrades'
+# settings), run on the whole candidate configuration of their one transaction.
+SYSTEM_VALIDATE = ["/bin/sh", "-c", "/usr/sbin/visudo -c -q && /usr/bin/apt-config dump > /dev/null"]
+# The groups of files written by that transaction (when one of them differs).
+SYSTEM_GROUPS = ("sudoers", "system")
 SYSCTL = "/etc/sysctl.d/90-groundwork.conf"
 UNATTENDED = "/etc/apt/apt.conf.d/52groundwork-unattended-upgrades"
 TIMESYNCD = "/etc/systemd/timesyncd.conf.d/groundwork.conf"
@@ -562,9 +567,9 @@ def decide(model, inspection, derived, rendered, check_mode=False):
     sshd_pending = "sshd" in write
     plan.problems.extend(host_problems(model, derived, inspection, sshd_pending))
 
-    for group in write:
-        if group in ("system", "sudoers"):
-            steps.append(f"{group}_files")
+    # The sudo rules and the system files: one transaction (one module run) with both checkers.
+    if any(group in write for group in SYSTEM_GROUPS):
+        steps.append("system_files")
     timesync = model["base_timesync"]
     timesync_package = (TIMESYNC_PACKAGES[timesync] or [None])[0]
     if timesync in TIMESYNC_UNITS and timesync_package not in pending:
@@ -588,6 +593,8 @@ def decide(model, inspection, derived, rendered, check_mode=False):
         "chrony_daemon_reload": chrony_unit_changed,
         "sshd_validate": sshd_validate(derived["sshd_settings"]) if sshd_pending else [],
         # The system files' transaction restarts journald when its drop-in changes.
+        "system_files": [spec for group in SYSTEM_GROUPS for spec in files[group]],
+        "system_validate": SYSTEM_VALIDATE,
         "system_service": JOURNALD_UNIT if journald_changed else None,
         "system_activate": "restart" if journald_changed else "none",
         "timers": timers,

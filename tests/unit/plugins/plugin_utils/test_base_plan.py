@@ -249,7 +249,7 @@ CASES = {
         set_file(bp.SUDOERS, mode="0644"),
         False,
         [f"file {bp.SUDOERS}: owner, group or mode differs"],
-        ["sudoers_files"],
+        ["system_files"],
     ),
     "missing file": (
         {},

@@ -136,4 +136,8 @@ def test_plan_renders_once_and_plans_a_fresh_host():
     assert result["files"]["system"][0]["path"] == "/etc/locale.conf"
     assert result["files"]["chrony"][2]["content"] == "chrony_unit\n"
     assert result["packages_missing"] == result["packages"]
-    assert set(result["steps"]) >= {"packages", "system_files", "sudoers_files", "chrony_files", "sshd_files"}
+    assert set(result["steps"]) >= {"packages", "system_files", "chrony_files", "sshd_files"}
+    # the sudo rules and the system files: one transaction with both checkers
+    assert result["system_files"][0]["path"] == "/etc/sudoers.d/groundwork-admins"
+    assert len(result["system_files"]) == len(result["files"]["sudoers"]) + len(result["files"]["system"])
+    assert "/usr/sbin/visudo -c -q" in result["system_validate"][2]
