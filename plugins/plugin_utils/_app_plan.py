@@ -227,15 +227,20 @@ def account_changes(user, group, home, comment, found):
     return changes
 
 
+def written(found):
+    """The paths of the files, links and directories the changes write."""
+    return {change.target for change in found if change.kind == "file"}
+
+
 def differs(path, found):
     """Whether the changes rewrite the file or link ``path``."""
-    return any(change.kind == "file" and change.target == path for change in found)
+    return path in written(found)
 
 
 def wrong_directories(where, found):
     """The application's directories that the changes name: missing, or with another owner,
     group or mode than file_specs wants."""
-    targets = {change.target for change in found if change.kind == "file"}
+    targets = written(found)
     return [where[key] for key in DIRECTORIES if where[key] in targets]
 
 
@@ -255,7 +260,7 @@ def release_steps(where, found):
     that changes only the configuration builds nothing."""
     release = where["release_dir"]
     version_file = f"{release}/{where['release_env']}"
-    targets = {change.target for change in found if change.kind == "file"}
+    targets = written(found)
     return {
         "copy_release": any(
             target == release or (target.startswith(release + "/") and target != version_file)
@@ -287,7 +292,7 @@ CONFIG_SOURCES = {
 
 def config_changed(found, where):
     """Which configuration files (CONFIG_SOURCES' keys) this run's changes rewrite."""
-    paths = {change.target for change in found if change.kind == "file"}
+    paths = written(found)
     return [key for key, path in (("unit", where["unit_file"]), ("env", where["env_file"])) if path in paths]
 
 

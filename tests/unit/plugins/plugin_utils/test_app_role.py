@@ -144,6 +144,15 @@ def converged(model, version="1"):
     return first, files
 
 
+def drifted(files, drift):
+    """Apply ``drift`` ({path: state, or "mode" for a file whose mode changed to 0644}) to a
+    converged host's files; a path ending in "-" names the virtualenv's marker."""
+    for path, state in drift.items():
+        if path.endswith("-"):
+            path = next(p for p in files if ".groundwork-ready-" in p)
+        files[path] = {**files[path], "mode": "0644"} if state == "mode" else state
+
+
 # --- validate ------------------------------------------------------------------------
 
 
@@ -362,10 +371,7 @@ def test_a_converged_host_changes_nothing(source, tmp_path):
 def test_only_the_parts_of_the_release_that_differ_are_built(source, tmp_path, drift, steps):
     model = validated(source, tmp_path)
     _first, files = converged(model)
-    for path, state in drift.items():
-        if path.endswith("-"):
-            path = next(p for p in files if ".groundwork-ready-" in p)
-        files[path] = state
+    drifted(files, drift)
     probe = host("1", ["1"], ["1"], ["1"], ACCOUNT)
     data = _app_role.plan(model, inspection(model, probe, files), Context()).data
     assert (data["copy_release"], data["write_release_env"], data["build_venv"]) == steps
@@ -402,10 +408,7 @@ def test_only_the_directories_that_differ_are_made(source, tmp_path):
 def test_drift_is_found(source, tmp_path, drift, expected, restart):
     model = validated(source, tmp_path)
     _first, files = converged(model)
-    for path, state in drift.items():
-        if path.endswith("-"):
-            path = next(p for p in files if ".groundwork-ready-" in p)
-        files[path] = {**files[path], "mode": "0644"} if state == "mode" else state
+    drifted(files, drift)
     probe = host("1", ["1"], ["1"], ["1"], ACCOUNT)
     plan = _app_role.plan(model, inspection(model, probe, files), Context())
     assert plan.result()["summary"] == expected
